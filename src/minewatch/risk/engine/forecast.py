@@ -1,0 +1,231 @@
+"""Forecast methods: each ranks the cells of a study area for the next days.
+
+Every method has the same two steps, timed separately by the backtest:
+``fit(history)`` learns from past events and ``predict(start_day,
+horizon_days)`` returns the expected number of events per cell in
+``[start_day, start_day + horizon_days)``. Times are float days since any
+fixed UTC reference; cells are positions in a :class:`~.grid.StudyArea`.
+
+Methods (see docs/forecasting.md for the measured comparison):
+
+``naive``  count of all past events per cell (the baseline to beat);
+``kde``    Gaussian kernel density of past events, optionally time-decayed;
+``sepp``   grid self-exciting point process (Mohler et al. 2015), see sepp.py;
+``blend``  MineWatch's default for sparse data: a blend of long-run and
+           recency-weighted counts, each smoothed over neighbouring cells,
+           shrunk towards the H3 parent's rate (hierarchical smoothing), times
+           an optional covariate prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+
+from minewatch.risk.engine.grid import StudyArea, gaussian_operator, parent_groups
+from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
+
+
+@dataclass(frozen=True)
+class History:
+    """Past events: cell position and time (days), sorted by time."""
+
+    cell: np.ndarray
+    t_days: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.cell) != len(self.t_days):
+            raise ValueError("History needs one cell per time")
+
+
+def _edge_m(area: StudyArea) -> float:
+    return float(h3.average_hexagon_edge_length(area.resolution, unit="m"))
+
+
+def _decay_weights(t_days: np.ndarray, now_day: float, half_life_days: float | None) -> np.ndarray:
+    if half_life_days is None:
+        return np.ones(len(t_days))
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days must be > 0 days, got {half_life_days!r}")
+    return np.exp2(-(now_day - t_days) / half_life_days)
+
+
+def _check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:
+    if prior is None:
+        return None
+    prior = np.asarray(prior, float)
+    if prior.shape != (area.n_cells,) or np.any(prior < 0) or not np.all(np.isfinite(prior)):
+        raise ValueError(f"prior must be {area.n_cells} finite values >= 0, one per cell")
+    return prior
+
+
+class NaiveCount:
+    """Count of past events per cell; expected events scale to the mean daily rate."""
+
+    name = "naive"
+
+    def __init__(self, area: StudyArea) -> None:
+        self.area = area
+        self.rate_per_day = np.zeros(area.n_cells)
+
+    def fit(self, history: History) -> None:
+        span = max(float(np.ptp(history.t_days)) if len(history.t_days) else 0.0, 1.0)
+        self.rate_per_day = np.bincount(history.cell, minlength=self.area.n_cells) / span
+
+    def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
+        return self.rate_per_day * horizon_days
+
+
+class KdeHotspot:
+    """Gaussian KDE of past events on the cells (Chainey-style hotspot map).
+
+    ``bandwidth_m`` defaults to one cell edge; ``half_life_days`` (None = no
+    decay) down-weights old events exponentially.
+    """
+
+    name = "kde"
+
+    def __init__(
+        self,
+        area: StudyArea,
+        bandwidth_m: float | None = None,
+        half_life_days: float | None = None,
+    ) -> None:
+        self.area = area
+        self.bandwidth_m = bandwidth_m or _edge_m(area)
+        self.half_life_days = half_life_days
+        self.operator = gaussian_operator(area, self.bandwidth_m)
+        self.history = History(np.zeros(0, int), np.zeros(0))
+
+    def fit(self, history: History) -> None:
+        self.history = history
+
+    def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
+        weights = _decay_weights(self.history.t_days, start_day, self.half_life_days)
+        counts = np.bincount(self.history.cell, weights=weights, minlength=self.area.n_cells)
+        total = counts.sum()
+        if total == 0:
+            return np.zeros(self.area.n_cells)
+        span = max(float(np.ptp(self.history.t_days)), 1.0)
+        return self.operator @ counts / total * (len(self.history.cell) / span) * horizon_days
+
+
+class GridSepp:
+    """Grid self-exciting point process fitted by EM (see :mod:`.sepp`)."""
+
+    name = "sepp"
+
+    def __init__(self, area: StudyArea, window_days: float = 120.0, iterations: int = 30) -> None:
+        self.area = area
+        self.window_days = window_days
+        self.iterations = iterations
+        self.model = None
+        self.history = History(np.zeros(0, int), np.zeros(0))
+
+    def fit(self, history: History) -> None:
+        self.history = history
+        self.model = fit_grid_sepp(
+            history.cell,
+            history.t_days,
+            self.area.n_cells,
+            window_days=self.window_days,
+            iterations=self.iterations,
+        )
+
+    def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
+        if self.model is None:
+            raise ValueError("GridSepp.predict called before fit")
+        return predict_grid_sepp(
+            self.model, self.history.cell, self.history.t_days, start_day, horizon_days
+        )
+
+
+class Blend:
+    """MineWatch's sparse-data forecast: smoothed long-run + recent counts, shrunk to parents.
+
+    score = (1 - w_recent) · G_long · n_all  +  w_recent · G_short · n_recent,
+    each term normalised to sum one, then mixed with the H3 parent
+    ``parent_levels`` resolutions up (each parent's share spread evenly over
+    its children in the area) with weight ``w_parent``, plus a floor so unseen
+    cells keep a small chance, times ``prior`` (per cell, >= 0) if given.
+
+    Parameters
+    ----------
+    bandwidth_long_m, bandwidth_short_m : float, optional
+        Gaussian spread of the long-run and the recent term, metres (defaults:
+        1.5 and 1.0 cell edges).
+    half_life_days : float
+        Half-life of the recent term's exponential weights, days.
+    """
+
+    name = "blend"
+
+    def __init__(
+        self,
+        area: StudyArea,
+        bandwidth_long_m: float | None = None,
+        bandwidth_short_m: float | None = None,
+        half_life_days: float = 14.0,
+        w_recent: float = 0.3,
+        w_parent: float = 0.15,
+        parent_levels: int = 2,
+        prior: np.ndarray | None = None,
+    ) -> None:
+        for name, value in (("w_recent", w_recent), ("w_parent", w_parent)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a weight in [0, 1], got {value!r}")
+        self.area = area
+        edge_m = _edge_m(area)
+        self.long_operator = gaussian_operator(area, bandwidth_long_m or 1.5 * edge_m)
+        self.short_operator = gaussian_operator(area, bandwidth_short_m or 1.0 * edge_m)
+        self.half_life_days = half_life_days
+        self.w_recent, self.w_parent = w_recent, w_parent
+        levels = min(parent_levels, area.resolution)
+        self.groups = parent_groups(area, levels) if levels > 0 else np.arange(area.n_cells)
+        self.prior = _check_prior(area, prior)
+        self.history = History(np.zeros(0, int), np.zeros(0))
+
+    def fit(self, history: History) -> None:
+        self.history = history
+
+    def _parent_share(self, counts: np.ndarray) -> np.ndarray:
+        group_counts = np.bincount(self.groups, weights=counts)
+        group_area = np.bincount(self.groups, weights=self.area.area_m2)
+        return group_counts[self.groups] / group_area[self.groups] * self.area.area_m2
+
+    def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
+        n = self.area.n_cells
+        cells, t_days = self.history.cell, self.history.t_days
+        if len(cells) == 0:
+            return np.zeros(n) if self.prior is None else self.prior.copy()
+        counts_all = np.bincount(cells, minlength=n).astype(float)
+        recent = np.bincount(
+            cells, weights=_decay_weights(t_days, start_day, self.half_life_days), minlength=n
+        )
+        long_term = _normalised(self.long_operator @ counts_all)
+        short_term = _normalised(self.short_operator @ recent)
+        local = (1 - self.w_recent) * long_term + self.w_recent * short_term
+        parent = _normalised(self._parent_share(counts_all))
+        score = (1 - self.w_parent) * local + self.w_parent * parent
+        score = score + 1e-6 * self.area.area_m2 / self.area.total_area_m2
+        if self.prior is not None:
+            score = _normalised(score * self.prior)
+        rate = len(cells) / max(float(np.ptp(t_days)), 1.0)
+        return score * rate * horizon_days
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    total = values.sum()
+    return values / total if total > 0 else values
+
+
+METHODS = {cls.name: cls for cls in (NaiveCount, KdeHotspot, GridSepp, Blend)}
+
+
+def make_method(name: str, area: StudyArea, **params):
+    """Instantiate forecast method ``name`` ('naive', 'kde', 'sepp', 'blend') on ``area``."""
+    if name not in METHODS:
+        raise ValueError(f"unknown forecast method {name!r}; choose from {sorted(METHODS)}")
+    return METHODS[name](area, **params)
