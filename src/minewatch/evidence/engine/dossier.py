@@ -30,7 +30,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any, BinaryIO
@@ -222,13 +222,31 @@ def _check_member(archive: zipfile.ZipFile, row: dict[str, Any], chunk_bytes: in
     return None
 
 
+def _unrecorded(rows: list[dict[str, Any]], expected: set[str]) -> list[DossierProblem]:
+    return [
+        DossierProblem(
+            "unrecorded_hash",
+            row["path"],
+            f"{row['path']} has SHA-256 {row['sha256']}, which no evidence item recorded",
+        )
+        for row in rows
+        if row.get("role") == "evidence" and row["sha256"] not in expected
+    ]
+
+
 def verify_dossier(
-    zip_path: str | os.PathLike[str] | BinaryIO, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    zip_path: str | os.PathLike[str] | BinaryIO,
+    *,
+    expected_sha256s: Collection[str] | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> list[DossierProblem]:
     """Check a dossier ZIP against its manifest; return every problem (empty if intact).
 
     Kinds: ``not_a_zip``, ``manifest_missing``, ``manifest_malformed``,
-    ``file_missing``, ``hash_mismatch``, ``extra_file``.
+    ``file_missing``, ``hash_mismatch``, ``extra_file``, and, when
+    ``expected_sha256s`` (the hashes recorded at intake) is given,
+    ``unrecorded_hash``: a file swapped together with its manifest row is
+    consistent within the ZIP, so only the outside record reveals it.
 
     Examples
     --------
@@ -258,6 +276,8 @@ def verify_dossier(
                 problems.append(DossierProblem("file_missing", row["path"], message))
             elif (message := _check_member(archive, row, chunk_bytes)) is not None:
                 problems.append(DossierProblem("hash_mismatch", row["path"], message))
+        if expected_sha256s is not None:
+            problems += _unrecorded(manifest["files"], set(expected_sha256s))
         listed = {row["path"] for row in manifest["files"]} | {MANIFEST_NAME}
         for name in sorted(set(names) - listed):
             message = f"{name} is in the ZIP but not in the manifest"

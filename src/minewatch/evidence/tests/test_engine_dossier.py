@@ -170,6 +170,21 @@ def test_verify_dossier_detects_tampering(dossier, tmp_path, tamper, expected):
     assert sorted({problem.kind for problem in problems}) == expected
 
 
+def test_swapped_file_with_rewritten_manifest_caught_only_against_recorded_hashes(
+    dossier, tmp_path
+):
+    member = "evidence/002_audio.wav"
+    forged = make_wav(0.3)
+    manifest = json.loads(zipfile.ZipFile(dossier).read(MANIFEST_NAME))
+    manifest["files"][2].update(sha256=sha256_of(forged), size_bytes=len(forged))
+    replace = {member: forged, MANIFEST_NAME: json.dumps(manifest).encode()}
+    forged_zip = rewrite_zip(dossier, tmp_path / "t.zip", replace=replace)
+    recorded = [sha256_of(data) for data in EVIDENCE.values()]
+    assert verify_dossier(forged_zip) == []
+    problems = verify_dossier(forged_zip, expected_sha256s=recorded)
+    assert [(p.kind, p.path) for p in problems] == [("unrecorded_hash", member)]
+
+
 def test_build_refuses_evidence_whose_bytes_do_not_match_its_hash():
     files = [DossierFile(sha256_of(b"original"), "a.jpg", io.BytesIO(b"cambiado"))]
     with pytest.raises(EvidenceHashMismatchError, match="the stored file changed"):
