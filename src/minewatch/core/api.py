@@ -7,8 +7,8 @@ from typing import Any
 from django.db import connection
 from rest_framework import viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.permissions import AllowAny
+from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.request import Request
 from rest_framework.response import Response
 

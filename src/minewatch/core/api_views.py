@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,5 +47,3 @@ def register(router: BaseRouter) -> None:
     router.register("organisations", OrganisationViewSet)
     router.register("users", UserViewSet)
     router.register("audit", AuditEntryViewSet, basename="audit")
-
-

@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+# One Django app per capability (SPEC "Architecture"), in dependency order. The
+# settings, the API router, the web URLs, the CLI and the demo loader all read
+# this list; adding an app here is the only registration it needs.
+CAPABILITY_APPS: tuple[str, ...] = (
+    "minewatch.core",
+    "minewatch.geo",
+    "minewatch.incidents",
+    "minewatch.web",
+)
+
 
 class ConfigError(RuntimeError):
     """A MINEWATCH_* environment variable is missing or malformed."""

@@ -3,7 +3,6 @@
 from django.contrib import admin
 
 from minewatch.core.admin_base import AuditedModelAdmin
-
 from minewatch.geo.models import Region, Route, Site, SiteAssignment, Zone
 
 

@@ -71,7 +71,10 @@ class SiteSerializer(OwnedSerializer):
         data = {**{k: getattr(instance, k) for k in ("name", "kind", "lat", "lon", "geometry")}}
         data.update(validated)
         return services.save_site(
-            actor=self.context["request"].user, organisation=instance.organisation, site=instance, **data
+            actor=self.context["request"].user,
+            organisation=instance.organisation,
+            site=instance,
+            **data,
         )
 
 
@@ -106,7 +109,10 @@ class ZoneSerializer(OwnedSerializer):
         if "radius_m" in validated:
             data.pop("geometry", None)
         return services.save_zone(
-            actor=self.context["request"].user, organisation=instance.organisation, zone=instance, **data
+            actor=self.context["request"].user,
+            organisation=instance.organisation,
+            zone=instance,
+            **data,
         )
 
 
@@ -136,7 +142,10 @@ class RouteSerializer(OwnedSerializer):
         data = {"name": instance.name, "geometry": instance.geometry, "buffer_m": instance.buffer_m}
         data.update(validated)
         return services.save_route(
-            actor=self.context["request"].user, organisation=instance.organisation, route=instance, **data
+            actor=self.context["request"].user,
+            organisation=instance.organisation,
+            route=instance,
+            **data,
         )
 
 

@@ -63,7 +63,12 @@ class BoundsBBoxFilter(django_filters.Filter):
             return qs
         min_lon, min_lat, max_lon, max_lat = value
         return qs.filter(
-            Q(max_lon__gte=min_lon, min_lon__lte=max_lon, max_lat__gte=min_lat, min_lat__lte=max_lat)
+            Q(
+                max_lon__gte=min_lon,
+                min_lon__lte=max_lon,
+                max_lat__gte=min_lat,
+                min_lat__lte=max_lat,
+            )
         )
 
 

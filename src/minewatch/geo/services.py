@@ -21,7 +21,9 @@ from minewatch.geo.engine.regions import peru_regions
 from minewatch.geo.models import Region, Route, Site, SiteAssignment, Zone
 
 
-def validated_point(lat: Any, lon: Any, *, country: str = "PE", prefix: str = "") -> tuple[float, float]:
+def validated_point(
+    lat: Any, lon: Any, *, country: str = "PE", prefix: str = ""
+) -> tuple[float, float]:
     """Return (lat, lon) as floats or raise InvalidInput naming ``lat``/``lon``."""
     values = {}
     for name, value in (("lat", lat), ("lon", lon)):
@@ -66,7 +68,9 @@ def _check_in_peru(shape: Any, field: str) -> None:
             raise InvalidInput("geometry extends outside Peru's bounding box", field=field)
 
 
-def _save_audited(instance: Any, *, actor: Any, before: dict[str, Any] | None, note: str = "") -> None:
+def _save_audited(
+    instance: Any, *, actor: Any, before: dict[str, Any] | None, note: str = ""
+) -> None:
     instance.full_clean()
     instance.save()
     audit.record(
@@ -149,7 +153,12 @@ def save_zone(
         setattr(zone, key, value)
     if geometry is not None:
         shape = _parsed(geometry, "area", "geometry")
-        zone.shape, zone.center_lat, zone.center_lon, zone.radius_m = ZoneShape.POLYGON, None, None, None
+        zone.shape, zone.center_lat, zone.center_lon, zone.radius_m = (
+            ZoneShape.POLYGON,
+            None,
+            None,
+            None,
+        )
     elif radius_m is not None:
         lat_f, lon_f = validated_point(center_lat, center_lon, prefix="center_")
         try:
@@ -159,9 +168,16 @@ def save_zone(
         if not 0 < radius <= 200_000:
             raise InvalidInput("radius must be between 0 and 200,000 m", field="radius_m")
         shape = geom.circle_polygon(lat_f, lon_f, radius)
-        zone.shape, zone.center_lat, zone.center_lon, zone.radius_m = ZoneShape.CIRCLE, lat_f, lon_f, radius
+        zone.shape, zone.center_lat, zone.center_lon, zone.radius_m = (
+            ZoneShape.CIRCLE,
+            lat_f,
+            lon_f,
+            radius,
+        )
     else:
-        raise InvalidInput("give a polygon geometry or a circle (center and radius_m)", field="geometry")
+        raise InvalidInput(
+            "give a polygon geometry or a circle (center and radius_m)", field="geometry"
+        )
     _check_in_peru(shape, "geometry")
     _set_bounds(zone, shape)
     _save_audited(zone, actor=actor, before=before)
@@ -210,7 +226,9 @@ def assign_contractor(
 ) -> SiteAssignment:
     """Give a security contractor access to a site's records."""
     if contractor.kind != OrganisationKind.SECURITY_CONTRACTOR:
-        raise InvalidInput("only a security contractor can be assigned to a site", field="contractor")
+        raise InvalidInput(
+            "only a security contractor can be assigned to a site", field="contractor"
+        )
     assignment, created = SiteAssignment.objects.get_or_create(
         site=site, contractor=contractor, defaults={"service": service, **fields}
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
-from django.urls import path
 
 from minewatch.core.api import TenantViewSetMixin, VisibleRelatedField
 from minewatch.geo.models import Site
@@ -46,7 +46,14 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         exclude = ["created_at"]
-        read_only_fields = ["organisation", "reference", "status", "region", "reporter", "updated_at"]
+        read_only_fields = [
+            "organisation",
+            "reference",
+            "status",
+            "region",
+            "reporter",
+            "updated_at",
+        ]
 
     def get_allowed_transitions(self, incident: Incident) -> list[str]:
         return services.allowed_transitions(incident)
@@ -105,8 +112,10 @@ def taxonomy_payload() -> dict[str, Any]:
                         "code": t.code,
                         "label": {"es": t.label_es, "en": t.label_en},
                         "default_severity": t.default_severity,
-                        "acled": {"event_type": t.acled_event_type,
-                                  "sub_event_type": t.acled_sub_event_type},  # fmt: skip
+                        "acled": {
+                            "event_type": t.acled_event_type,
+                            "sub_event_type": t.acled_sub_event_type,
+                        },  # fmt: skip
                         "gtd_attack_type": t.gtd_attack_type,
                         "stix_type": t.stix_type,
                         "protocol": t.protocol,

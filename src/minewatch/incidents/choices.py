@@ -41,8 +41,11 @@ class IncidentStatus(models.TextChoices):
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     IncidentStatus.REPORTED: frozenset({IncidentStatus.VERIFIED, IncidentStatus.CLOSED}),
     IncidentStatus.VERIFIED: frozenset(
-        {IncidentStatus.UNDER_INVESTIGATION, IncidentStatus.REFERRED_TO_AUTHORITIES,
-         IncidentStatus.CLOSED}
+        {
+            IncidentStatus.UNDER_INVESTIGATION,
+            IncidentStatus.REFERRED_TO_AUTHORITIES,
+            IncidentStatus.CLOSED,
+        }
     ),  # fmt: skip
     IncidentStatus.UNDER_INVESTIGATION: frozenset(
         {IncidentStatus.REFERRED_TO_AUTHORITIES, IncidentStatus.CLOSED}

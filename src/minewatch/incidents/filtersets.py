@@ -19,7 +19,9 @@ from minewatch.incidents.models import Incident
 
 class IncidentFilterSet(django_filters.FilterSet):
     threat = django_filters.MultipleChoiceFilter(choices=THREAT_CHOICES)
-    type = django_filters.MultipleChoiceFilter(field_name="incident_type", choices=INCIDENT_TYPE_CHOICES)
+    type = django_filters.MultipleChoiceFilter(
+        field_name="incident_type", choices=INCIDENT_TYPE_CHOICES
+    )
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     region = RegionFilter(field_name="region")
     site = django_filters.NumberFilter(field_name="site_id")

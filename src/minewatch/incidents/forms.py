@@ -39,11 +39,16 @@ class IncidentForm(forms.Form):
     lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
     lon = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
     location_description = forms.CharField(label=_("Place"), max_length=300, required=False)
-    modus_operandi = forms.CharField(label=_("Modus operandi"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    modus_operandi = forms.CharField(
+        label=_("Modus operandi"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     assailants_min = forms.IntegerField(label=_("Assailants (min)"), min_value=0, required=False)
     assailants_max = forms.IntegerField(label=_("Assailants (max)"), min_value=0, required=False)
     weapons = forms.MultipleChoiceField(
-        label=_("Weapons"), choices=WEAPON_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Weapons"),
+        choices=WEAPON_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     vehicles_used = forms.CharField(label=_("Vehicles used (comma-separated)"), required=False)
     fatalities = forms.IntegerField(label=_("Fatalities"), min_value=0, initial=0)
@@ -59,9 +64,13 @@ class IncidentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )  # fmt: skip
     complaint_number = forms.CharField(label=_("Complaint number"), max_length=64, required=False)
-    narrative = forms.CharField(label=_("Narrative"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    narrative = forms.CharField(
+        label=_("Narrative"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     confidentiality = forms.ChoiceField(
-        label=_("Confidentiality"), choices=Confidentiality.choices, initial=Confidentiality.INTERNAL
+        label=_("Confidentiality"),
+        choices=Confidentiality.choices,
+        initial=Confidentiality.INTERNAL,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

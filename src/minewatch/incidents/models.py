@@ -56,7 +56,10 @@ class Incident(TenantModel):
     # When
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     occurred_at_precision = models.CharField(
-        _("time precision"), max_length=8, choices=TimePrecision.choices, default=TimePrecision.MINUTE
+        _("time precision"),
+        max_length=8,
+        choices=TimePrecision.choices,
+        default=TimePrecision.MINUTE,
     )
     reported_at = models.DateTimeField(_("reported at"))
     time_of_day = models.CharField(

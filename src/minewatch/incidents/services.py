@@ -62,7 +62,9 @@ def _validated(actor: Any, values: dict[str, Any], now: dt.datetime) -> dict[str
         clean["title"] = kind.label_es
     clean["site"] = _resolve_site(actor, clean.get("site"))
     country = clean["site"].country if clean["site"] else "PE"
-    clean["lat"], clean["lon"] = validated_point(clean.get("lat"), clean.get("lon"), country=country)
+    clean["lat"], clean["lon"] = validated_point(
+        clean.get("lat"), clean.get("lon"), country=country
+    )
     if not isinstance(clean.get("occurred_at"), dt.datetime):
         raise InvalidInput("a date and time is required", field="occurred_at")
     clean.setdefault("reported_at", now)
@@ -101,9 +103,16 @@ def _publish(incident: Incident, name: str) -> None:
         Event(
             name,
             incident.organisation_id,
-            {"id": incident.pk, "reference": incident.reference, "threat": incident.threat,
-             "incident_type": incident.incident_type, "severity": incident.severity,
-             "status": incident.status, "lat": incident.lat, "lon": incident.lon},  # fmt: skip
+            {
+                "id": incident.pk,
+                "reference": incident.reference,
+                "threat": incident.threat,
+                "incident_type": incident.incident_type,
+                "severity": incident.severity,
+                "status": incident.status,
+                "lat": incident.lat,
+                "lon": incident.lon,
+            },  # fmt: skip
             site_id=incident.site_id,
         )
     )
@@ -119,7 +128,9 @@ def report_incident(*, actor: Any, now: dt.datetime | None = None, **values: Any
     now = now or timezone.now()
     clean = _validated(actor, values, now)
     with transaction.atomic():
-        incident = Incident(organisation_id=_owner_id(actor, clean["site"]), reporter=actor, **clean)
+        incident = Incident(
+            organisation_id=_owner_id(actor, clean["site"]), reporter=actor, **clean
+        )
         incident.region = region_for(incident.lat, incident.lon)
         incident.reference = _new_reference(incident.occurred_at)
         incident.full_clean()

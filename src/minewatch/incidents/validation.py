@@ -43,7 +43,9 @@ def check_times(
     """occurred_at not in the future (beyond clock skew); reported no earlier than it occurred."""
     for name, value in (("occurred_at", occurred_at), ("reported_at", reported_at)):
         if value.tzinfo is None:
-            raise InvalidInput("a time zone is required (e.g. 2025-03-01T14:30:00-05:00)", field=name)
+            raise InvalidInput(
+                "a time zone is required (e.g. 2025-03-01T14:30:00-05:00)", field=name
+            )
         if value > now + dt.timedelta(seconds=skew_s):
             raise InvalidInput("is in the future", field=name)
     if reported_at < occurred_at:
@@ -63,7 +65,8 @@ def check_counts(values: dict[str, Any]) -> None:
     low, high = values.get("assailants_min"), values.get("assailants_max")
     if low is not None and high is not None and low > high:
         raise InvalidInput(
-            f"assailants_min ({low}) is greater than assailants_max ({high})", field="assailants_min"
+            f"assailants_min ({low}) is greater than assailants_max ({high})",
+            field="assailants_min",
         )
 
 
