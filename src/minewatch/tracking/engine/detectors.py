@@ -69,7 +69,7 @@ def detection_at(
         time=_datetime(time_ms),
         lat=round(lat, 7),
         lon=round(lon, 7),
-        details=details,
+        details={k: v.item() if isinstance(v, np.generic) else v for k, v in details.items()},
         evidence_times=tuple(_datetime(ms) for ms in evidence_ms),
         evidence_indices=evidence_indices,
     )
