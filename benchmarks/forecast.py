@@ -236,8 +236,9 @@ def _print_table(name: str, rows: dict) -> None:
         )
 
 
-def benchmark_dataset(name: str, opencp_methods) -> dict:
+def benchmark_dataset(name: str, opencp_methods, resolution_override: int | None = None) -> dict:
     events, start, days, resolution = DATASETS[name]()
+    resolution = resolution_override or resolution
     ours = run_backtest(events, start, days, resolution=resolution)
     rows = {
         f"minewatch {method}": {
@@ -262,16 +263,49 @@ def benchmark_dataset(name: str, opencp_methods) -> dict:
     return {"study_area": ours["study_area"], "test_events": ours["test_events"], "rows": rows}
 
 
+def time_minewatch_at_scale(n_events: int, resolution: int = 9, days: int = 10) -> None:
+    """Seconds per day for MineWatch's methods with ``n_events`` of training history."""
+    rng = np.random.default_rng(3)
+    per_day = 3.0
+    span_days = n_events / per_day
+    synthetic, _, _, _ = load_synthetic()
+    pick = rng.integers(0, len(synthetic), n_events)
+    t_s = np.sort(
+        datetime(2015, 1, 1, tzinfo=UTC).timestamp() + rng.uniform(0, span_days, n_events) * DAY_S
+    )
+    events = EventSet(t_s, synthetic.lat[pick], synthetic.lon[pick])
+    start = datetime.fromtimestamp(t_s[-1] - days * DAY_S - t_s[-1] % DAY_S, tz=UTC)
+    result = run_backtest(events, start, days, resolution=resolution)
+    print(
+        f"\n== timing: {n_events} events (SYNTHETIC), H3 res {resolution}, "
+        f"{result['study_area']['cells']} cells, last {days} days =="
+    )
+    for method, stats in result["methods"].items():
+        per_day_s = stats["fit_seconds_per_day"] + stats["predict_seconds_per_day"]
+        print(
+            f"minewatch {method:<8} fit+predict {per_day_s:.4f} s/day "
+            f"(setup once {stats['setup_seconds']:.3f} s)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="chicago,burkitt,synthetic")
     parser.add_argument("--opencp-methods", default="naive,kde,retro,sepp")
     parser.add_argument("--json", type=Path, help="also write all numbers to this file")
+    parser.add_argument("--resolution", type=int, help="override every dataset's H3 resolution")
+    parser.add_argument("--scale-events", type=int, default=0, help="also time on N events")
     args = parser.parse_args()
     if not PEER_PYTHON.exists():
         sys.exit(f"{PEER_PYTHON} missing: build the open_cp venv (benchmarks/README-forecast.md)")
     methods = args.opencp_methods.split(",")
-    report = {name: benchmark_dataset(name, methods) for name in args.datasets.split(",")}
+    report = {
+        name: benchmark_dataset(name, methods, args.resolution)
+        for name in args.datasets.split(",")
+        if name
+    }
+    if args.scale_events:
+        time_minewatch_at_scale(args.scale_events)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import h3
 import numpy as np
 
-from minewatch.risk.engine.grid import StudyArea, gaussian_operator, parent_groups
+from minewatch.risk.engine.blend import Blend
+from minewatch.risk.engine.grid import StudyArea, gaussian_operator
 from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
 
 
@@ -140,85 +141,6 @@ class GridSepp:
         return predict_grid_sepp(
             self.model, self.history.cell, self.history.t_days, start_day, horizon_days
         )
-
-
-class Blend:
-    """MineWatch's sparse-data forecast: smoothed long-run + recent counts, shrunk to parents.
-
-    score = (1 - w_recent) · G_long · n_all  +  w_recent · G_short · n_recent,
-    each term normalised to sum one, then mixed with the H3 parent
-    ``parent_levels`` resolutions up (each parent's share spread evenly over
-    its children in the area) with weight ``w_parent``, plus a floor so unseen
-    cells keep a small chance, times ``prior`` (per cell, >= 0) if given.
-
-    Parameters
-    ----------
-    bandwidth_long_m, bandwidth_short_m : float, optional
-        Gaussian spread of the long-run and the recent term, metres (defaults:
-        1.5 and 1.0 cell edges).
-    half_life_days : float
-        Half-life of the recent term's exponential weights, days.
-    """
-
-    name = "blend"
-
-    def __init__(
-        self,
-        area: StudyArea,
-        bandwidth_long_m: float | None = None,
-        bandwidth_short_m: float | None = None,
-        half_life_days: float = 14.0,
-        w_recent: float = 0.3,
-        w_parent: float = 0.15,
-        parent_levels: int = 2,
-        prior: np.ndarray | None = None,
-    ) -> None:
-        for name, value in (("w_recent", w_recent), ("w_parent", w_parent)):
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a weight in [0, 1], got {value!r}")
-        self.area = area
-        edge_m = _edge_m(area)
-        self.long_operator = gaussian_operator(area, bandwidth_long_m or 1.5 * edge_m)
-        self.short_operator = gaussian_operator(area, bandwidth_short_m or 1.0 * edge_m)
-        self.half_life_days = half_life_days
-        self.w_recent, self.w_parent = w_recent, w_parent
-        levels = min(parent_levels, area.resolution)
-        self.groups = parent_groups(area, levels) if levels > 0 else np.arange(area.n_cells)
-        self.prior = _check_prior(area, prior)
-        self.history = History(np.zeros(0, int), np.zeros(0))
-
-    def fit(self, history: History) -> None:
-        self.history = history
-
-    def _parent_share(self, counts: np.ndarray) -> np.ndarray:
-        group_counts = np.bincount(self.groups, weights=counts)
-        group_area = np.bincount(self.groups, weights=self.area.area_m2)
-        return group_counts[self.groups] / group_area[self.groups] * self.area.area_m2
-
-    def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
-        n = self.area.n_cells
-        cells, t_days = self.history.cell, self.history.t_days
-        if len(cells) == 0:
-            return np.zeros(n) if self.prior is None else self.prior.copy()
-        counts_all = np.bincount(cells, minlength=n).astype(float)
-        recent = np.bincount(
-            cells, weights=_decay_weights(t_days, start_day, self.half_life_days), minlength=n
-        )
-        long_term = _normalised(self.long_operator @ counts_all)
-        short_term = _normalised(self.short_operator @ recent)
-        local = (1 - self.w_recent) * long_term + self.w_recent * short_term
-        parent = _normalised(self._parent_share(counts_all))
-        score = (1 - self.w_parent) * local + self.w_parent * parent
-        score = score + 1e-6 * self.area.area_m2 / self.area.total_area_m2
-        if self.prior is not None:
-            score = _normalised(score * self.prior)
-        rate = len(cells) / max(float(np.ptp(t_days)), 1.0)
-        return score * rate * horizon_days
-
-
-def _normalised(values: np.ndarray) -> np.ndarray:
-    total = values.sum()
-    return values / total if total > 0 else values
 
 
 METHODS = {cls.name: cls for cls in (NaiveCount, KdeHotspot, GridSepp, Blend)}
