@@ -163,3 +163,55 @@ def test_daily_window_crossing_midnight(
 def test_rule_with_half_a_window_is_refused() -> None:
     with pytest.raises(ValueError, match="window"):
         CameraIntrusionRule("cam", frozenset({"z"}), window_start=time(18, 0))
+
+
+@pytest.fixture
+def mqtt_broker() -> tuple[str, int]:
+    import os
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+    except OSError:
+        message = "no MQTT broker answers on 127.0.0.1:1883 (start mosquitto)"
+        if os.environ.get("MINEWATCH_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return "127.0.0.1", 1883
+
+
+@pytest.mark.mqtt
+def test_frigate_message_through_mosquitto_raises_one_intrusion(mqtt_broker) -> None:
+    import threading
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    host, port = mqtt_broker
+    topic = f"frigate-test-{uuid.uuid4().hex}/events"
+    detector = FrigateIntrusionDetector([NIGHT_RULE])
+    decisions = []
+    done = threading.Event()
+    subscribed = threading.Event()
+
+    def on_message(client, userdata, message) -> None:
+        decisions.append(detector.evaluate(message.payload))
+        if len(decisions) == 2:
+            done.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_message = on_message
+    client.on_subscribe = lambda *args: subscribed.set()
+    client.connect(host, port)
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    try:
+        assert subscribed.wait(5)
+        for event_type in ("new", "update"):
+            payload = json.dumps(make_message(event_type))
+            client.publish(topic, payload, qos=1).wait_for_publish(5)
+        assert done.wait(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    assert [d.is_intrusion for d in decisions] == [True, False]
