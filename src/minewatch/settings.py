@@ -20,14 +20,8 @@ ALLOWED_HOSTS = [h.strip() for h in str(TUNABLES["allowed_hosts"]).split(",") if
 if os.environ.get("MINEWATCH_TESTING"):
     ALLOWED_HOSTS.append("testserver")
 
-# One Django app per capability (SPEC "Architecture"); each is found by the API
-# router, the web URLs and the demo loader through its AppConfig, never listed twice.
-MINEWATCH_APPS = [
-    "minewatch.core",
-    "minewatch.geo",
-    "minewatch.incidents",
-    "minewatch.web",
-]
+# One Django app per capability: the list lives in core.config.CAPABILITY_APPS.
+MINEWATCH_APPS = list(config.CAPABILITY_APPS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -125,6 +119,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
@@ -138,7 +133,12 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "minewatch_cache"}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "minewatch_cache",
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

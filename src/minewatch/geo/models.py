@@ -166,6 +166,7 @@ class SiteAssignment(models.Model):
     tenant_site_field = None
 
     class Meta:
+        ordering = ["site", "contractor"]
         verbose_name = _("site assignment")
         verbose_name_plural = _("site assignments")
         constraints = [

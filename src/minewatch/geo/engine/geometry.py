@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 # Peru's extent with a small margin (Natural Earth admin-1: lon -81.33..-68.65, lat -18.35..-0.04).
 PERU_BBOX = (-81.5, -18.5, -68.5, 0.1)
@@ -74,6 +74,16 @@ def parse_geometry(geojson: Any, kind: str) -> BaseGeometry:
     if kind == "line" and geometry.length == 0:
         raise ValueError("a line needs at least two distinct points")
     return geometry
+
+
+def transform(func: object, geometry: BaseGeometry) -> BaseGeometry:
+    """Apply a pyproj ``Transformer.transform`` to every coordinate of ``geometry``."""
+
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = func(coords[:, 0], coords[:, 1])  # type: ignore[operator]
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometry, apply)
 
 
 def _local_transformers(lat: float, lon: float) -> tuple[Transformer, Transformer]:

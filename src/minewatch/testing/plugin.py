@@ -1,0 +1,101 @@
+"""pytest plugin (loaded with ``-p minewatch.testing.plugin``): test settings and shared fixtures.
+
+Imported before pytest-django configures Django, so the environment below is
+in place when settings load: a throw-away data dir, fast password hashing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ["MINEWATCH_TESTING"] = "1"
+os.environ.setdefault("MINEWATCH_DATA_DIR", tempfile.mkdtemp(prefix="minewatch-test-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minewatch.settings")
+
+
+def services_required() -> bool:
+    """In CI (MINEWATCH_REQUIRE_SERVICES=1) a missing broker or database fails instead of skipping."""
+    return os.environ.get("MINEWATCH_REQUIRE_SERVICES") == "1"
+
+
+def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail in CI) when ``name`` does not answer on host:port."""
+    if port_open(host, port):
+        return
+    message = f"{name} is not answering on {host}:{port}"
+    if services_required():
+        pytest.fail(message + " (MINEWATCH_REQUIRE_SERVICES=1)")
+    pytest.skip(message + "; start it to run this test")
+
+
+@pytest.fixture
+def mqtt_broker() -> tuple[str, int]:
+    """The MQTT broker on 127.0.0.1:1883 (Mosquitto), or skip/fail as above."""
+    host = os.environ.get("MINEWATCH_TEST_MQTT_HOST", "127.0.0.1")
+    port = int(os.environ.get("MINEWATCH_TEST_MQTT_PORT", "1883"))
+    require_service("MQTT broker", host, port)
+    return host, port
+
+
+@pytest.fixture
+def world(db: Any) -> Any:
+    """Two mining companies, two contractors (one assigned), users of every role, sites, incidents."""
+    from minewatch.testing.world import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def api_client() -> Callable[[Any], Any]:
+    """``api_client(user)`` → a DRF client authenticated with the user's token (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    from minewatch.core.services import get_or_create_token
+
+    def make(user: Any = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {get_or_create_token(user)}")
+        return client
+
+    return make
+
+
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_setup",
+    "world",
+    "live_server",
+    "client",
+    "admin_client",
+}
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """With MINEWATCH_TEST_DB_ONLY=1 (the PostgreSQL pass), keep only tests that use the database."""
+    if os.environ.get("MINEWATCH_TEST_DB_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = bool(
+            DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ) or item.get_closest_marker("django_db")
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
