@@ -22,6 +22,7 @@ CAPABILITY_APPS: tuple[str, ...] = (
     "minewatch.core",
     "minewatch.geo",
     "minewatch.incidents",
+    "minewatch.evidence",
     "minewatch.web",
 )
 
@@ -79,6 +80,27 @@ TUNABLES: tuple[Tunable, ...] = (
         int,
     ),
     Tunable("max_upload_mb", 200, "Largest evidence upload accepted, in megabytes.", int),
+    Tunable(
+        "evidence_store",
+        "",
+        "Where evidence files are kept: a directory, or s3://bucket/prefix for an "
+        "S3-compatible store (needs boto3; endpoint and keys from the usual AWS_* variables). "
+        "Empty: <data dir>/evidence.",
+    ),
+    Tunable(
+        "evidence_time_tolerance_s",
+        3600,
+        "How far a photo's EXIF capture time may be from the declared time before it is "
+        "flagged, in seconds.",
+        int,
+    ),
+    Tunable(
+        "evidence_distance_tolerance_m",
+        1000,
+        "How far a photo's EXIF GPS position may be from the declared place before it is "
+        "flagged, in metres.",
+        int,
+    ),
     Tunable(
         "tile_url",
         "",

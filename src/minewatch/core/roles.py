@@ -30,6 +30,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_evidence": frozenset(
         {Role.ADMIN, Role.SECURITY_MANAGER, Role.ANALYST, Role.OPERATOR, Role.GUARD}
     ),
+    # Putting evidence under legal hold (or lifting it) is a manager's decision.
+    "legal_hold": MANAGERS,
 }
 
 

@@ -54,6 +54,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "reporter",
             "updated_at",
         ]
+        extra_kwargs = {"title": {"required": False}, "reported_at": {"required": False}}
 
     def get_allowed_transitions(self, incident: Incident) -> list[str]:
         return services.allowed_transitions(incident)

@@ -57,7 +57,10 @@ def _validated(actor: Any, values: dict[str, Any], now: dt.datetime) -> dict[str
         clean.get("threat"), clean.get("incident_type")
     )
     kind = taxonomy.TYPES_BY_CODE[clean["incident_type"]]
-    clean["severity"] = validation.check_severity(clean.get("severity") or kind.default_severity)
+    severity = clean.get("severity")
+    clean["severity"] = validation.check_severity(
+        kind.default_severity if severity is None else severity
+    )
     if not clean.get("title"):
         clean["title"] = kind.label_es
     clean["site"] = _resolve_site(actor, clean.get("site"))
@@ -67,8 +70,9 @@ def _validated(actor: Any, values: dict[str, Any], now: dt.datetime) -> dict[str
     )
     if not isinstance(clean.get("occurred_at"), dt.datetime):
         raise InvalidInput("a date and time is required", field="occurred_at")
-    clean.setdefault("reported_at", now)
-    clean["reported_at"] = clean["reported_at"] or now
+    if not clean.get("reported_at"):
+        # Reported "now"; a phone clock slightly ahead must not make it precede the event.
+        clean["reported_at"] = max(now, clean["occurred_at"])
     validation.check_times(
         clean["occurred_at"], clean["reported_at"], now, int(settings.TUNABLES["clock_skew_s"])
     )
