@@ -65,7 +65,8 @@ def create_user(
             organisation=organisation,
             role=role,
             is_superuser=is_superuser,
-            is_staff=is_superuser or role == Role.ADMIN,
+            # The Django admin is not tenant-scoped: only platform superusers get it.
+            is_staff=is_superuser,
         )
         user.set_password(password)
         user.save()
