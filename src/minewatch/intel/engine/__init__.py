@@ -1,0 +1,1 @@
+"""Pure intelligence algorithms (no Django): Admiralty grading weights, early warnings, actor graph."""
