@@ -22,7 +22,6 @@ CAPABILITY_APPS: tuple[str, ...] = (
     "minewatch.core",
     "minewatch.geo",
     "minewatch.incidents",
-    "minewatch.alerts",
     "minewatch.intel",
     "minewatch.evidence",
     "minewatch.web",
