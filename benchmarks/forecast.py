@@ -190,6 +190,8 @@ def run_opencp(events: EventSet, start: datetime, days: int, resolution: int, me
 
 
 def _score_opencp(out, x_m, y_m, t_s, day_starts, cell_m, methods) -> dict:
+    failed = {m: str(out[f"{m}_error"]) for m in methods if f"{m}_error" in out}
+    methods = [m for m in methods if m not in failed]
     mask = out["mask"]
     index = -np.ones(mask.shape, dtype=np.int64)
     index[~mask] = np.arange(int((~mask).sum()))
@@ -222,6 +224,8 @@ def _score_opencp(out, x_m, y_m, t_s, day_starts, cell_m, methods) -> dict:
             "cells": n_cells,
             "cell_m": cell_m,
         }
+    for method, error in failed.items():
+        results[f"open_cp {method}"] = {"error": error}
     return results
 
 
@@ -229,6 +233,9 @@ def _print_table(name: str, rows: dict) -> None:
     print(f"\n== {name} ==")
     print(f"{'method':<22}{'hit@5%':>8}{'hit@10%':>9}{'hit@20%':>9}{'PAI@5%':>8}{'s/day':>9}")
     for method, row in rows.items():
+        if "error" in row:
+            print(f"{method:<22}failed: {row['error'][:70]}")
+            continue
         hr, pai = row["hit_rate"], row["pai"]
         print(
             f"{method:<22}{hr['0.05']:>8.3f}{hr['0.10']:>9.3f}{hr['0.20']:>9.3f}"
@@ -254,7 +261,11 @@ def benchmark_dataset(name: str, opencp_methods, resolution_override: int | None
         f"cells, {ours['study_area']['area_km2']:.1f} km²",
         rows,
     )
-    best_peer = max(v["hit_rate"]["0.05"] for k, v in rows.items() if k.startswith("open_cp"))
+    best_peer = max(
+        v["hit_rate"]["0.05"]
+        for k, v in rows.items()
+        if k.startswith("open_cp") and "hit_rate" in v
+    )
     ours_5 = rows["minewatch blend"]["hit_rate"]["0.05"]
     print(
         f"target: minewatch blend hit@5% {ours_5:.3f} vs 1.10 × best open_cp "

@@ -81,17 +81,22 @@ def main(in_path: str, out_path: str) -> None:
     keep = ~masked.mask
     out = {"mask": masked.mask, "xoffset": masked.xoffset, "yoffset": masked.yoffset}
     for method in spec["methods"]:
-        rows, fit_s, predict_s = [], 0.0, 0.0
-        for day_s in spec["day_starts_s"]:
-            matrix, fit, predict = _predict(
-                method, region, cell_m, _points(spec["events"], day_s), day_s
-            )
-            rows.append(matrix[: keep.shape[0], : keep.shape[1]][keep])
-            fit_s, predict_s = fit_s + fit, predict_s + predict
-        out[f"{method}_scores"] = np.array(rows)
-        out[f"{method}_seconds"] = np.array([fit_s, predict_s])
+        try:
+            out.update(_run_method(method, spec, region, cell_m, keep))
+        except Exception as error:  # noqa: BLE001 - report the peer's failure, keep going
+            out[f"{method}_error"] = np.array(f"{type(error).__name__}: {error}")
         print(f"open_cp {method}: done", file=sys.stderr, flush=True)
     np.savez_compressed(out_path, **out)
+
+
+def _run_method(method: str, spec: dict, region, cell_m: float, keep) -> dict:
+    rows, fit_s, predict_s = [], 0.0, 0.0
+    for day_s in spec["day_starts_s"]:
+        points = _points(spec["events"], day_s)
+        matrix, fit, predict = _predict(method, region, cell_m, points, day_s)
+        rows.append(matrix[: keep.shape[0], : keep.shape[1]][keep])
+        fit_s, predict_s = fit_s + fit, predict_s + predict
+    return {f"{method}_scores": np.array(rows), f"{method}_seconds": np.array([fit_s, predict_s])}
 
 
 if __name__ == "__main__":
