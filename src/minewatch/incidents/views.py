@@ -1,6 +1,8 @@
-"""Web pages of the incident register: list with filters, detail, report form, transitions."""
+"""Web pages of the incident register: list, detail, report and edit forms, field report, transitions."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,67 +10,214 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minewatch.core.errors import MineWatchError
+from minewatch.core.models import AuditEntry
+from minewatch.core.registry import optional_module
 from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
-from minewatch.incidents import services
+from minewatch.geo.models import Region, Site
+from minewatch.incidents import services, taxonomy
+from minewatch.incidents.choices import INCIDENT_TYPE_CHOICES, THREAT_CHOICES, IncidentStatus
 from minewatch.incidents.filtersets import IncidentFilterSet
-from minewatch.incidents.forms import IncidentForm
+from minewatch.incidents.forms import FieldReportForm, IncidentForm
 from minewatch.incidents.models import Incident
+from minewatch.web.queries import visible_incidents
 
-
-def visible_incidents(request: HttpRequest):  # noqa: ANN201
-    return restrict(Incident.objects.select_related("site", "region"), request.user)
+LIST_FILTERS = ("q", "threat", "type", "status", "region", "site", "date_from", "date_to")
 
 
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     """The register, filtered by threat, type, status, region, site, dates and free text."""
-    filterset = IncidentFilterSet(request.GET, queryset=visible_incidents(request))
+    filterset = IncidentFilterSet(request.GET, queryset=visible_incidents(request.user))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "incidents/incident_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": query.urlencode(),
+         "select_filters": select_filters(request),
+         "is_filtered": any(request.GET.get(name) for name in LIST_FILTERS)},
+    )  # fmt: skip
+
+
+def select_filters(request: HttpRequest) -> list[tuple[Any, str, list[tuple[str, Any, bool]]]]:
+    """(name, label, [(value, text, selected)]) for each drop-down filter of the list."""
+    sites = restrict(Site.objects.all(), request.user).values_list("pk", "name")
+    options = (
+        ("threat", _("Threat"), THREAT_CHOICES),
+        ("type", _("Type"), INCIDENT_TYPE_CHOICES),
+        ("status", _("Status"), IncidentStatus.choices),
+        ("region", _("Region"), Region.objects.values_list("code", "name")),
+        ("site", _("Site"), [(str(pk), name) for pk, name in sites]),
     )
+    return [
+        (name, label, [(v, text, str(v) in request.GET.getlist(name)) for v, text in choices])
+        for name, label, choices in options
+    ]
+
+
+def timeline(incident: Incident) -> list[dict[str, Any]]:
+    """Status changes and audit entries of one incident, oldest first."""
+    entries: list[dict[str, Any]] = [
+        {"at": c.at, "kind": "status", "actor": c.actor.username if c.actor else "system",
+         "from": IncidentStatus(c.from_status).label if c.from_status else "",
+         "to": IncidentStatus(c.to_status).label, "note": c.note}
+        for c in incident.status_changes.select_related("actor")
+    ]  # fmt: skip
+    audits = AuditEntry.objects.filter(object_type="incidents.incident", object_id=str(incident.pk))
+    for entry in audits:
+        entries.append(
+            {"at": entry.at, "kind": "audit", "actor": entry.actor_name,
+             "action": entry.get_action_display(),
+             "fields": sorted(k for k in entry.changes if k not in ("updated_at", "created_at")),
+             "note": entry.note}
+        )  # fmt: skip
+    return sorted(entries, key=lambda item: (item["at"], item["kind"] != "status"))
+
+
+def response_protocol(incident: Incident) -> dict[str, Any] | None:
+    """The response checklist of the incident's type (alerts catalogue), in the active language."""
+    catalog = optional_module("minewatch.alerts.engine.protocols_catalog")
+    code = taxonomy.TYPES_BY_CODE[incident.incident_type].protocol or incident.incident_type
+    if catalog is None:
+        return None
+    protocol = catalog.load_response_protocols().get(code)
+    if protocol is None:
+        return None
+    english = (get_language() or "es").startswith("en")
+    return {
+        "title": protocol.title_en if english else protocol.title_es,
+        "steps": [
+            {"text": step.en if english else step.es, "role": step.role,
+             "within_minutes": step.within_minutes}
+            for step in protocol.steps
+        ],
+    }  # fmt: skip
 
 
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(visible_incidents(request), pk=pk)
+    incident = get_object_or_404(visible_incidents(request.user), pk=pk)
+    transitions = [IncidentStatus(s) for s in services.allowed_transitions(incident)]
     return render(
         request,
         "incidents/incident_detail.html",
-        {"incident": incident, "transitions": services.allowed_transitions(incident)},
-    )
+        {"incident": incident, "transitions": transitions, "timeline": timeline(incident),
+         "protocol": response_protocol(incident),
+         "weapon_labels": _labels(taxonomy.WEAPONS, incident.weapons),
+         "responder_labels": _labels(taxonomy.RESPONDERS, incident.responders)},
+    )  # fmt: skip
+
+
+def _labels(table: tuple[tuple[str, str, str], ...], codes: list[str]) -> list[str]:
+    english = (get_language() or "es").startswith("en")
+    names = {code: en if english else es for code, es, en in table}
+    return [names.get(code, code) for code in codes or []]
+
+
+def _save(form: Any, save: Any) -> Incident | None:
+    """Call the service; its errors go next to the field they name (or above the form)."""
+    try:
+        return save()
+    except MineWatchError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None
 
 
 @login_required
 def incident_create(request: HttpRequest) -> HttpResponse:
-    """Report an incident; service errors are shown next to the field they name."""
+    """Report an incident with the full form."""
     if not has_capability(request.user, "report_incident"):
         raise PermissionDenied
-    form = IncidentForm(request.POST or None, user=request.user)
+    initial = {"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = IncidentForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.report_incident(actor=request.user, **form.service_values())
-        except MineWatchError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
+        values = form.service_values()
+        incident = _save(form, lambda: services.report_incident(actor=request.user, **values))
+        if incident is not None:
             messages.success(request, _("Incident %(ref)s recorded.") % {"ref": incident.reference})
             return redirect("incidents:detail", pk=incident.pk)
-    return render(request, "incidents/incident_form.html", {"form": form})
+    return render(request, "incidents/incident_form.html", {"form": form, "editing": None})
+
+
+@login_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct or complete an incident's facts (its status moves with the transition buttons)."""
+    incident = get_object_or_404(visible_incidents(request.user), pk=pk)
+    if not has_capability(request.user, "manage_incident"):
+        raise PermissionDenied
+    form = IncidentForm(
+        request.POST or None, user=request.user, initial=IncidentForm.initial_from(incident)
+    )
+    if request.method == "POST" and form.is_valid():
+        values = form.service_values(keep_empty=True)
+        saved = _save(
+            form, lambda: services.update_incident(incident, actor=request.user, **values)
+        )
+        if saved is not None:
+            messages.success(request, _("Incident %(ref)s updated.") % {"ref": saved.reference})
+            return redirect("incidents:detail", pk=saved.pk)
+    return render(request, "incidents/incident_form.html", {"form": form, "editing": incident})
+
+
+@login_required
+def field_report(request: HttpRequest) -> HttpResponse:
+    """The phone-sized report for guards: threat, type, position, assailants, weapons, photos."""
+    if not has_capability(request.user, "report_incident"):
+        raise PermissionDenied
+    initial = {"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = FieldReportForm(request.POST or None, request.FILES or None, user=request.user,
+                           initial=initial)  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        values = form.service_values()
+        incident = _save(form, lambda: services.report_incident(actor=request.user, **values))
+        if incident is not None:
+            stored = attach_photos(incident, form.cleaned_data.get("photos") or [], request.user)
+            text = _("Report %(ref)s sent to the control room.") % {"ref": incident.reference}
+            if stored is None and form.cleaned_data.get("photos"):
+                text += " " + _("Photos could not be stored: the evidence module is not installed.")
+            messages.success(request, text)
+            return redirect("incidents:detail", pk=incident.pk)
+    threats = [
+        {"code": t.code, "label": t.label_en if (get_language() or "").startswith("en")
+         else t.label_es, "input": _radio(form, t.code)}
+        for t in taxonomy.THREATS
+    ]  # fmt: skip
+    type_threats = {t.code: t.threat for t in taxonomy.INCIDENT_TYPES}
+    return render(
+        request,
+        "incidents/field_report.html",
+        {"form": form, "threats": threats, "type_threats": type_threats},
+    )
+
+
+def _radio(form: FieldReportForm, code: str) -> Any:
+    return next(choice for choice in form["threat"] if choice.data["value"] == code)
+
+
+def attach_photos(incident: Incident, photos: list[Any], actor: Any) -> int | None:
+    """Store photos as evidence of ``incident`` through the evidence app, when it is installed.
+
+    Returns how many were stored, or None when there is no evidence service to store them.
+    """
+    evidence = optional_module("minewatch.evidence.services")
+    attach = getattr(evidence, "attach_incident_photos", None) if evidence else None
+    if attach is None:
+        return None
+    return attach(incident=incident, files=photos, actor=actor)
 
 
 @login_required
 @require_POST
 def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(visible_incidents(request), pk=pk)
+    incident = get_object_or_404(visible_incidents(request.user), pk=pk)
     try:
         services.change_status(
             incident, actor=request.user, to_status=request.POST.get("status", ""),
@@ -76,4 +225,6 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
         )  # fmt: skip
     except MineWatchError as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Status changed."))
     return redirect("incidents:detail", pk=pk)

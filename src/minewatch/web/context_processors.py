@@ -8,13 +8,21 @@ from django.conf import settings
 
 from minewatch import __version__
 from minewatch.core.roles import has_capability
+from minewatch.web import features
+from minewatch.web.strings import JS_STRINGS
 
 
 def minewatch(request: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    role = getattr(user, "role", None)
+    is_guard = bool(user and role == "guard" and not getattr(user, "is_superuser", False))
     return {
         "minewatch_version": __version__,
         "tile_url": settings.TUNABLES["tile_url"],
         "can_report": bool(user and has_capability(user, "report_incident")),
         "can_manage": bool(user and has_capability(user, "manage_incident")),
+        "can_operate": bool(user and has_capability(user, "operate")),
+        "is_guard": is_guard,
+        "features": features.available(),
+        "js_strings": JS_STRINGS,
     }

@@ -1,0 +1,83 @@
+// Map building blocks shared by the operations map, the incident page, the field report
+// and the convoys screen. Works offline: Peru's regions are the base layer; a tile
+// server is added only when the operator configured MINEWATCH_TILE_URL.
+(function () {
+  "use strict";
+  var PERU_BOUNDS = [[-18.4, -81.4], [-0.03, -68.6]];
+
+  // Shape AND colour per threat (colour is never the only signal); mirrors _threat_symbol.html.
+  var THREAT_STYLE = {
+    terrorism: { color: "#ef4444", path: '<path d="M12 2 L22.5 21 L1.5 21 Z"/>' },
+    social_conflict: { color: "#f59e0b", path: '<rect x="3" y="3" width="18" height="18" rx="2"/>' },
+    illegal_mining: { color: "#84cc16", path: '<path d="M12 1 L23 12 L12 23 L1 12 Z"/>' },
+    organised_crime: { color: "#c084fc", path: '<circle cx="12" cy="12" r="10"/>' },
+    internal: { color: "#22d3ee", path: '<path d="M6.5 2.5 L17.5 2.5 L23 12 L17.5 21.5 L6.5 21.5 L1 12 Z"/>' }
+  };
+  var ZONE_COLOR = { perimeter: "#60a5fa", concession: "#93c5fd", authorised_stop: "#34d399",
+    high_risk: "#f87171", illegal_mining_hotspot: "#a3e635", community: "#fbbf24", restricted: "#f472b6" };
+  var RISKY_ZONES = ["high_risk", "illegal_mining_hotspot", "restricted"];
+  var SEVERITY_COLOR = { 1: "#94a3b8", 2: "#38bdf8", 3: "#facc15", 4: "#fb923c", 5: "#ef4444",
+    low: "#38bdf8", medium: "#facc15", high: "#fb923c", critical: "#ef4444" };
+
+  function threatIcon(threat, severity) {
+    var style = THREAT_STYLE[threat] || THREAT_STYLE.internal;
+    var size = 12 + 2 * (severity || 3);
+    return L.divIcon({
+      className: "mw-threat-icon", iconSize: [size, size], iconAnchor: [size / 2, size / 2],
+      html: '<svg viewBox="0 0 24 24" width="' + size + '" height="' + size + '" fill="' +
+        style.color + '" stroke="#0b1220" stroke-width="2">' + style.path + "</svg>"
+    });
+  }
+
+  function siteIcon() {
+    return L.divIcon({ className: "mw-site-icon", iconSize: [22, 22], iconAnchor: [11, 11],
+      html: '<svg viewBox="0 0 24 24" width="22" height="22"><rect x="1" y="1" width="22" height="22" rx="5" fill="#1d4ed8" stroke="#e2e8f0" stroke-width="2"/><path d="M4 18 L10 8 L13 13 L15 10 L20 18 Z" fill="#e2e8f0"/></svg>' });
+  }
+
+  function vehicleIcon(course, status) {
+    var color = status === "alarm" ? "#ef4444" : status === "stale" ? "#94a3b8" : "#22d3ee";
+    return L.divIcon({ className: "mw-vehicle-icon", iconSize: [26, 26], iconAnchor: [13, 13],
+      html: '<svg viewBox="0 0 24 24" width="26" height="26" style="transform:rotate(' + (course || 0) +
+        'deg)"><path d="M12 1 L20 22 L12 17 L4 22 Z" fill="' + color + '" stroke="#0b1220" stroke-width="1.5"/></svg>' });
+  }
+
+  function alertIcon(severity) {
+    var color = SEVERITY_COLOR[severity] || "#ef4444";
+    return L.divIcon({ className: "mw-alert-icon sev-pulse-" + severity, iconSize: [30, 30], iconAnchor: [15, 15],
+      html: '<span class="pulse" style="border-color:' + color + '"></span><span class="core" style="background:' +
+        color + '">!</span>' });
+  }
+
+  function regionsLayer(url) {
+    var layer = L.geoJSON(null, {
+      style: { color: "#475569", weight: 1, fillColor: "#1e293b", fillOpacity: 0.35 },
+      onEachFeature: function (featureItem, item) {
+        item.bindTooltip(featureItem.properties.name, { sticky: true, className: "mw-tooltip" });
+      }
+    });
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      .then(function (data) { layer.addData(data); layer.bringToBack(); });
+    return layer;
+  }
+
+  // A Leaflet map on ``element`` with Peru's regions (and the optional basemap).
+  function createMap(element, options) {
+    options = options || {};
+    var map = L.map(element, { zoomControl: true, attributionControl: true, minZoom: 4,
+      maxBounds: [[-25, -90], [5, -60]], preferCanvas: false });
+    map.fitBounds(options.bounds || PERU_BOUNDS);
+    var tileUrl = document.body.getAttribute("data-tile-url");
+    if (tileUrl) {
+      L.tileLayer(tileUrl, { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
+    }
+    map.attributionControl.setPrefix("Leaflet");
+    var regionsUrl = element.getAttribute("data-regions-url") || "/map/regions.geojson";
+    var regions = regionsLayer(regionsUrl);
+    regions.addTo(map);
+    return { map: map, regions: regions };
+  }
+
+  window.MWMap = { PERU_BOUNDS: PERU_BOUNDS, THREAT_STYLE: THREAT_STYLE, ZONE_COLOR: ZONE_COLOR,
+    RISKY_ZONES: RISKY_ZONES, SEVERITY_COLOR: SEVERITY_COLOR, threatIcon: threatIcon,
+    siteIcon: siteIcon, vehicleIcon: vehicleIcon, alertIcon: alertIcon, createMap: createMap };
+})();

@@ -1,0 +1,222 @@
+// The operations map: layers from /map/layers.json, convoys and alerts from the API when
+// those apps are installed, live updates from the event stream, a card per clicked item.
+(function () {
+  "use strict";
+  var element = document.getElementById("map");
+  if (!element || !window.L) return;
+  var t = MW.t, esc = MW.escapeHtml;
+  var built = MWMap.createMap(element);
+  var map = built.map;
+  var layers = {
+    regions: built.regions,
+    zones: L.layerGroup().addTo(map),
+    routes: L.layerGroup().addTo(map),
+    sites: L.layerGroup().addTo(map),
+    incidents: L.layerGroup().addTo(map),
+    convoys: L.layerGroup().addTo(map),
+    alerts: L.layerGroup().addTo(map)
+  };
+  var card = document.getElementById("map-card");
+  var cardBody = card.querySelector(".card-body");
+  var vehicleMarkers = {};
+
+  function setCount(name, n) {
+    var node = document.querySelector('[data-count="' + name + '"]');
+    if (node) node.textContent = "(" + MW.formatNumber(n) + ")";
+  }
+
+  function row(label, value) {
+    if (value === null || value === undefined || value === "") return "";
+    return "<dt>" + esc(label) + "</dt><dd>" + esc(value) + "</dd>";
+  }
+
+  function openCard(title, rows, link, extraClass) {
+    cardBody.innerHTML = '<h2 class="' + (extraClass || "") + '">' + esc(title) + "</h2><dl>" + rows.join("") + "</dl>" +
+      (link ? '<p><a class="button" href="' + esc(link) + '">' + esc(t("details")) + "</a></p>" : "");
+    card.hidden = false;
+    card.focus();
+  }
+  card.querySelector(".card-close").addEventListener("click", function () { card.hidden = true; });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") card.hidden = true; });
+
+  function drawSites(data) {
+    layers.sites.clearLayers();
+    data.features.forEach(function (f) {
+      var p = f.properties, c = f.geometry.coordinates;
+      if (p.area) {
+        L.geoJSON(p.area, { style: { color: "#60a5fa", weight: 2, fillOpacity: 0.12 } }).addTo(layers.sites);
+      }
+      var marker = L.marker([c[1], c[0]], { icon: MWMap.siteIcon(), title: p.name, alt: p.name, keyboard: true });
+      marker.bindTooltip(p.name, { direction: "top", offset: [0, -10], className: "mw-tooltip" });
+      marker.on("click", function () {
+        openCard(p.name, [row(t("kind"), p.kind_label), row(t("region"), p.region), row(t("owner"), p.owner),
+          row(t("altitude"), p.altitude_m ? MW.formatNumber(p.altitude_m) + " m" : "")], "/incidents/?site=" + p.id);
+      });
+      marker.addTo(layers.sites);
+    });
+    setCount("sites", data.features.length);
+  }
+
+  function drawZones(data) {
+    layers.zones.clearLayers();
+    data.features.forEach(function (f) {
+      var p = f.properties, color = MWMap.ZONE_COLOR[p.kind] || "#94a3b8";
+      var style = { color: color, weight: 1.5, fillColor: color, fillOpacity: 0.12,
+        dashArray: MWMap.RISKY_ZONES.indexOf(p.kind) >= 0 ? "6 4" : null };
+      var shape = p.shape === "circle" && f.geometry.type === "Point"
+        ? L.circle([f.geometry.coordinates[1], f.geometry.coordinates[0]], Object.assign({ radius: p.radius_m }, style))
+        : L.geoJSON(f.geometry, { style: style });
+      shape.bindTooltip(p.name, { sticky: true, className: "mw-tooltip" });
+      shape.on("click", function () {
+        openCard(p.name, [row(t("kind"), p.kind_label), row(t("site"), p.site), row(t("trip"), p.route),
+          row(t("radius"), p.radius_m ? MW.formatNumber(p.radius_m) + " m" : "")]);
+      });
+      shape.addTo(layers.zones);
+    });
+    setCount("zones", data.features.length);
+  }
+
+  function drawRoutes(data) {
+    layers.routes.clearLayers();
+    data.features.forEach(function (f) {
+      var p = f.properties;
+      L.geoJSON(f.geometry, { style: { color: "#0b1220", weight: 7, opacity: 0.9 }, interactive: false }).addTo(layers.routes);
+      var line = L.geoJSON(f.geometry, { style: { color: "#fde047", weight: 3.5 } });
+      line.bindTooltip(p.name, { sticky: true, className: "mw-tooltip" });
+      line.on("click", function () {
+        openCard(p.name, [row(t("length"), MW.formatNumber(p.length_km, 1) + " km"),
+          row(t("corridor"), MW.formatNumber(p.buffer_m) + " m"),
+          row(t("speed_limit"), p.speed_limit_kmh ? p.speed_limit_kmh + " km/h" : "")]);
+      });
+      line.addTo(layers.routes);
+    });
+    setCount("routes", data.features.length);
+  }
+
+  function addIncident(p, coordinates) {
+    var marker = L.marker([coordinates[1], coordinates[0]], { icon: MWMap.threatIcon(p.threat, p.severity),
+      title: p.reference + " · " + p.type_label, alt: p.threat_label, keyboard: true, riseOnHover: true,
+      zIndexOffset: p.severity * 10 });
+    marker.on("click", function () {
+      openCard(p.reference + " · " + p.title, [row(t("threat"), p.threat_label), row(t("type"), p.type_label),
+        row(t("severity"), p.severity + "/5"), row(t("status"), p.status_label),
+        row(t("occurred"), MW.formatDateTime(p.occurred_at)), row(t("site"), p.site)], p.url, "threat-" + p.threat);
+    });
+    marker.addTo(layers.incidents);
+  }
+
+  function drawIncidents(data) {
+    layers.incidents.clearLayers();
+    data.features.forEach(function (f) { addIncident(f.properties, f.geometry.coordinates); });
+    setCount("incidents", data.features.length);
+  }
+
+  function loadLayers() {
+    var days = document.getElementById("map-days").value;
+    return MW.api("GET", element.getAttribute("data-layers-url") + "?days=" + encodeURIComponent(days))
+      .then(function (data) {
+        drawZones(data.zones); drawRoutes(data.routes); drawSites(data.sites); drawIncidents(data.incidents);
+        element.setAttribute("data-loaded", "true");
+      });
+  }
+
+  function placeVehicle(v) {
+    if (!v.point) return;
+    var age = v.fixTime ? (Date.now() - new Date(v.fixTime).getTime()) / 1000 : null;
+    var state = v.alarm ? "alarm" : age !== null && age > 600 ? "stale" : "ok";
+    var marker = vehicleMarkers[v.id];
+    var icon = MWMap.vehicleIcon(v.course, state);
+    if (!marker) {
+      marker = L.marker([v.point.lat, v.point.lon], { icon: icon, title: String(v.name), keyboard: true });
+      marker.addTo(layers.convoys);
+      vehicleMarkers[v.id] = marker;
+    } else {
+      marker.setLatLng([v.point.lat, v.point.lon]);
+      marker.setIcon(icon);
+    }
+    marker.off("click").on("click", function () {
+      openCard(String(v.name), [row(t("trip"), v.trip), row(t("speed"), v.speed !== null ? MW.formatNumber(v.speed) + " km/h" : ""),
+        row(t("heading"), v.course !== null ? Math.round(v.course) + "°" : ""),
+        row(t("last_fix"), v.fixTime ? MW.formatDateTime(v.fixTime) + " (" + MW.formatAge(age) + ")" : "")], "/convoys/");
+    });
+    setCount("convoys", Object.keys(vehicleMarkers).length);
+  }
+
+  function loadConvoys() {
+    if (!MW.has("devices")) return Promise.resolve();
+    return MW.apiAll("/api/v1/devices/?page_size=500", 2).then(function (items) {
+      items.map(MWAdapt.vehicle).forEach(placeVehicle);
+    }).catch(function () { /* shown as an empty layer */ });
+  }
+
+  function placeAlert(a) {
+    if (!a.point) return;
+    var marker = L.marker([a.point.lat, a.point.lon], { icon: MWMap.alertIcon(a.severity), title: String(a.title),
+      keyboard: true, zIndexOffset: 1000 });
+    marker.on("click", function () {
+      openCard(String(a.title), [row(t("severity"), a.severityLabel), row(t("status"), a.statusLabel),
+        row(t("site"), a.site), row(t("raised"), MW.formatDateTime(a.raisedAt))], "/console/#alert-" + a.id, "alert-title");
+    });
+    marker.addTo(layers.alerts);
+  }
+
+  function loadAlerts() {
+    if (!MW.has("alerts")) return Promise.resolve();
+    return MW.apiAll("/api/v1/alerts/?status=open&page_size=500", 2).then(function (items) {
+      layers.alerts.clearLayers();
+      items = items.map(MWAdapt.alert).filter(function (a) { return a.status !== "resolved"; });
+      items.forEach(placeAlert);
+      setCount("alerts", items.length);
+    }).catch(function () {});
+  }
+
+  function feed(text, kind) {
+    var list = document.getElementById("live-feed");
+    var placeholder = list.querySelector(".help");
+    if (placeholder) placeholder.remove();
+    var item = document.createElement("li");
+    item.className = "feed-" + kind;
+    item.innerHTML = '<time>' + esc(MW.formatTime()) + "</time> " + esc(text);
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 30) list.removeChild(list.lastChild);
+  }
+
+  var alertReload = null;
+  document.addEventListener("mw:event", function (e) {
+    var name = e.detail.name, data = e.detail.data || {};
+    if (name.indexOf("incident.") === 0) {
+      if (name === "incident.reported" && data.lat !== undefined) {
+        addIncident({ reference: data.reference, title: data.reference, threat: data.threat,
+          threat_label: data.threat, type_label: data.incident_type, severity: data.severity,
+          status_label: data.status, occurred_at: new Date().toISOString(), url: "/incidents/" + data.id + "/" },
+          [data.lon, data.lat]);
+      }
+      feed(t("incident_reported") + ": " + (data.reference || ""), "incident");
+    } else if (name.indexOf("alert.") === 0) {
+      clearTimeout(alertReload);
+      alertReload = setTimeout(loadAlerts, 300);
+      var a = MWAdapt.alert(data);
+      feed(t("alert_raised") + ": " + (a.title || name) + (a.site ? " · " + a.site : ""), "alert");
+    } else if (name.indexOf("position") >= 0) {
+      placeVehicle(MWAdapt.vehicle(data));
+    } else if (name.indexOf("detection") >= 0) {
+      feed((data.kind_display || data.kind || name) + (data.trip ? " · " + data.trip : ""), "detection");
+    }
+  });
+
+  document.querySelectorAll("input[data-layer]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var layer = layers[box.getAttribute("data-layer")];
+      if (box.checked) map.addLayer(layer); else map.removeLayer(layer);
+    });
+  });
+  document.getElementById("map-days").addEventListener("change", loadLayers);
+
+  loadLayers();
+  loadConvoys();
+  loadAlerts();
+  MW.startLive();
+  // Without a live stream, poll; with one, a slow refresh still catches anything missed.
+  setInterval(function () { loadConvoys(); loadAlerts(); }, MW.has("stream") ? 60000 : 15000);
+  window.MWOpsMap = { map: map, layers: layers };
+})();
