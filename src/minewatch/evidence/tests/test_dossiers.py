@@ -1,0 +1,164 @@
+"""The complaint dossier built from a real incident: PDF text, ZIP, custody, API, tampering."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from minewatch.core.errors import InvalidInput
+from minewatch.evidence import dossiers
+from minewatch.evidence.engine.dossier import verify_dossier
+from minewatch.evidence.models import CustodyEntry, EvidenceItem
+from minewatch.evidence.storage import get_store
+from minewatch.evidence.tests.helpers import add_audio, add_photo
+from minewatch.incidents import services as incident_services
+
+FACTS = {
+    "modus_operandi": "Dos sujetos en motocicleta entregan una nota y exigen pago semanal",
+    "assailants_min": 2, "assailants_max": 3, "weapons": ["firearm", "bladed"],
+    "vehicles_used": ["motocicleta roja sin placa"], "responders": ["psc", "pnp"],
+    "complaint_number": "DEN-2025-4471", "response_notes": "Se alertó a la comisaría de Pataz",
+    "location_description": "Garita de control km 12, vía a Vijus",
+}  # fmt: skip
+
+
+@pytest.fixture
+def case(world: Any) -> dict[str, Any]:
+    """Incident a1 with full facts and three evidence items (message, photo, audio)."""
+    incident = incident_services.update_incident(
+        world.incidents["a1"], actor=world.users["security_manager"], **FACTS
+    )
+    items = [world.extra["evidence"]["a1"], add_photo(world), add_audio(world)]
+    return {"incident": incident, "items": items, "manager": world.users["security_manager"]}
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_states_the_facts_hashes_and_contact(case: dict[str, Any], tmp_path: Path) -> None:
+    result = dossiers.build_dossier(case["incident"], actor=case["manager"],
+                                    target=tmp_path / "d.zip")  # fmt: skip
+    text = pdf_text(result.pdf_bytes)
+    for expected in (
+        "Dossier de denuncia",
+        case["incident"].reference,
+        "Extorsión",
+        "Crimen organizado",
+        "motocicleta",
+        "2 a 3",
+        "Arma de fuego",
+        "Arma blanca",
+        "DEN-2025-4471",
+        "Policía Nacional del Perú (PNP)",
+        "Garita de control km 12",
+        "Org a",
+        "exportado",
+        "Cadena de custodia",
+        "a-security_manager",
+    ):
+        assert expected in text, expected
+    for item in case["items"]:
+        assert item.sha256 in text.replace("\n", "")
+
+
+def test_zip_verifies_and_anchors_every_items_custody(case: dict[str, Any], tmp_path: Path) -> None:
+    target = tmp_path / "d.zip"
+    result = dossiers.build_dossier(case["incident"], actor=case["manager"], target=target)
+    assert dossiers.verify_dossier_file(target) == []
+    rows = {row["id"]: row for row in result.manifest["facts"]["evidence"]}
+    for item in case["items"]:
+        item.refresh_from_db()
+        last = CustodyEntry.objects.filter(item=item).last()
+        assert last.action == "exported" and case["incident"].reference in last.reason
+        assert rows[item.pk]["custody_head_hash"] == item.custody_head_hash == last.entry_hash
+    names = zipfile.ZipFile(target).namelist()
+    assert names[0] == "denuncia.pdf" and "manifest.json" in names
+    assert len([n for n in names if n.startswith("evidence/")]) == 3
+
+
+def test_file_swapped_with_its_manifest_row_is_caught_only_with_records(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    original = tmp_path / "d.zip"
+    dossiers.build_dossier(case["incident"], actor=case["manager"], target=original)
+    forged = tmp_path / "forged.zip"
+    swap_evidence(original, forged, b"\xff\xd8\xff\xe0 foto trucada")
+    assert verify_dossier(forged) == []  # consistent within itself
+    kinds = {p.kind for p in dossiers.verify_dossier_file(forged)}
+    assert "unrecorded_hash" in kinds
+
+
+def swap_evidence(source: Path, target: Path, data: bytes) -> None:
+    """Replace the first evidence file and rewrite its manifest row to match."""
+    import hashlib
+
+    with zipfile.ZipFile(source) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        row = next(r for r in manifest["files"] if r["role"] == "evidence")
+        row.update(sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+        with zipfile.ZipFile(target, "w") as out:
+            for name in archive.namelist():
+                if name == row["path"]:
+                    out.writestr(name, data)
+                elif name == "manifest.json":
+                    out.writestr(name, json.dumps(manifest))
+                else:
+                    out.writestr(name, archive.read(name))
+
+
+def test_dossier_is_not_built_from_an_altered_file(case: dict[str, Any], tmp_path: Path) -> None:
+    photo = case["items"][1]
+    path = get_store().path_for(photo.sha256)
+    os.chmod(path, 0o600)
+    with open(path, "ab") as blob:
+        blob.write(b"extra")
+    lengths = list(EvidenceItem.objects.order_by("pk").values_list("custody_length", flat=True))
+    with pytest.raises(InvalidInput) as error:
+        dossiers.build_dossier(case["incident"], actor=case["manager"], target=tmp_path / "d.zip")
+    assert error.value.field == "evidence"
+    assert list(EvidenceItem.objects.order_by("pk").values_list("custody_length", flat=True)) == (
+        lengths
+    )
+
+
+def test_dossier_endpoint_returns_the_zip(
+    case: dict[str, Any], api_client: Any, tmp_path: Path
+) -> None:
+    incident = case["incident"]
+    response = api_client(case["manager"]).post(f"/api/v1/incidents/{incident.pk}/dossier")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert incident.reference in response["Content-Disposition"]
+    target = tmp_path / "api.zip"
+    target.write_bytes(b"".join(response.streaming_content))
+    assert dossiers.verify_dossier_file(target) == []
+
+
+def test_dossier_endpoint_gives_the_pdf_alone(case: dict[str, Any], api_client: Any) -> None:
+    incident = case["incident"]
+    response = api_client(case["manager"]).post(
+        f"/api/v1/incidents/{incident.pk}/dossier?output=pdf"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert incident.reference in pdf_text(response.content)
+    assert CustodyEntry.objects.filter(item=case["items"][0]).last().action == "exported"
+
+
+@pytest.mark.parametrize("user,status", [("b-manager", 404), ("guard", 403), ("auditor", 403)])
+def test_dossier_endpoint_refuses_others(
+    case: dict[str, Any], world: Any, api_client: Any, user: str, status: int
+) -> None:
+    response = api_client(world.users[user]).post(
+        f"/api/v1/incidents/{case['incident'].pk}/dossier"
+    )
+    assert response.status_code == status
+    assert not CustodyEntry.objects.filter(action="exported").exists()
