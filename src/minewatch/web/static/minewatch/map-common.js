@@ -48,6 +48,19 @@
         color + '">!</span>' });
   }
 
+  // Markers are focusable (Leaflet's keyboard option); Enter or Space opens their card.
+  function keyboardClick(layer) {
+    layer.on("add", function () {
+      var element = layer.getElement && layer.getElement();
+      if (!element || element.getAttribute("data-keys")) return;
+      element.setAttribute("data-keys", "1");
+      element.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); layer.fire("click"); }
+      });
+    });
+    return layer;
+  }
+
   function regionsLayer(url) {
     var layer = L.geoJSON(null, {
       style: { color: "#475569", weight: 1, fillColor: "#1e293b", fillOpacity: 0.35 },
@@ -79,5 +92,6 @@
 
   window.MWMap = { PERU_BOUNDS: PERU_BOUNDS, THREAT_STYLE: THREAT_STYLE, ZONE_COLOR: ZONE_COLOR,
     RISKY_ZONES: RISKY_ZONES, SEVERITY_COLOR: SEVERITY_COLOR, threatIcon: threatIcon,
-    siteIcon: siteIcon, vehicleIcon: vehicleIcon, alertIcon: alertIcon, createMap: createMap };
+    siteIcon: siteIcon, vehicleIcon: vehicleIcon, alertIcon: alertIcon, createMap: createMap,
+    keyboardClick: keyboardClick };
 })();

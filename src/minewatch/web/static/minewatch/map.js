@@ -52,6 +52,7 @@
         openCard(p.name, [row(t("kind"), p.kind_label), row(t("region"), p.region), row(t("owner"), p.owner),
           row(t("altitude"), p.altitude_m ? MW.formatNumber(p.altitude_m) + " m" : "")], "/incidents/?site=" + p.id);
       });
+      MWMap.keyboardClick(marker);
       marker.addTo(layers.sites);
     });
     setCount("sites", data.features.length);
@@ -102,6 +103,7 @@
         row(t("severity"), p.severity + "/5"), row(t("status"), p.status_label),
         row(t("occurred"), MW.formatDateTime(p.occurred_at)), row(t("site"), p.site)], p.url, "threat-" + p.threat);
     });
+    MWMap.keyboardClick(marker);
     marker.addTo(layers.incidents);
   }
 
@@ -128,6 +130,7 @@
     var icon = MWMap.vehicleIcon(v.course, state);
     if (!marker) {
       marker = L.marker([v.point.lat, v.point.lon], { icon: icon, title: String(v.name), keyboard: true });
+      MWMap.keyboardClick(marker);
       marker.addTo(layers.convoys);
       vehicleMarkers[v.id] = marker;
     } else {
@@ -157,6 +160,7 @@
       openCard(String(a.title), [row(t("severity"), a.severityLabel), row(t("status"), a.statusLabel),
         row(t("site"), a.site), row(t("raised"), MW.formatDateTime(a.raisedAt))], "/console/#alert-" + a.id, "alert-title");
     });
+    MWMap.keyboardClick(marker);
     marker.addTo(layers.alerts);
   }
 
