@@ -179,11 +179,16 @@ def field_report(request: HttpRequest) -> HttpResponse:
         values = form.service_values()
         incident = _save(form, lambda: services.report_incident(actor=request.user, **values))
         if incident is not None:
-            stored = attach_photos(incident, form.cleaned_data.get("photos") or [], request.user)
+            photos = form.cleaned_data.get("photos") or []
+            result = attach_photos(incident, photos, request.user) if photos else (0, [])
             text = _("Report %(ref)s sent to the control room.") % {"ref": incident.reference}
-            if stored is None and form.cleaned_data.get("photos"):
+            if result is None:
                 text += " " + _("Photos could not be stored: the evidence module is not installed.")
+            elif result[0]:
+                text += " " + _("Photos stored as evidence: %(n)s.") % {"n": result[0]}
             messages.success(request, text)
+            for problem in result[1] if result else []:
+                messages.error(request, _("Photo refused: %(reason)s") % {"reason": problem})
             return redirect("incidents:detail", pk=incident.pk)
     threats = [
         {"code": t.code, "label": t.label_en if (get_language() or "").startswith("en")
@@ -202,16 +207,29 @@ def _radio(form: FieldReportForm, code: str) -> Any:
     return next(choice for choice in form["threat"] if choice.data["value"] == code)
 
 
-def attach_photos(incident: Incident, photos: list[Any], actor: Any) -> int | None:
-    """Store photos as evidence of ``incident`` through the evidence app, when it is installed.
+def attach_photos(
+    incident: Incident, photos: list[Any], actor: Any
+) -> tuple[int, list[str]] | None:
+    """Store photos as evidence of ``incident`` (evidence app), each with its custody log.
 
-    Returns how many were stored, or None when there is no evidence service to store them.
+    Returns (stored, problems), or None when the evidence app is not installed. A bad
+    photo does not undo the report: the guard is told which file was refused and why.
     """
     evidence = optional_module("minewatch.evidence.services")
-    attach = getattr(evidence, "attach_incident_photos", None) if evidence else None
-    if attach is None:
+    if evidence is None:
         return None
-    return attach(incident=incident, files=photos, actor=actor)
+    stored, problems = 0, []
+    for photo in photos:
+        try:
+            evidence.intake_evidence(
+                actor=actor, incident=incident, file=photo, kind="photo",
+                original_name=photo.name, declared_lat=incident.lat, declared_lon=incident.lon,
+            )  # fmt: skip
+        except MineWatchError as exc:
+            problems.append(f"{photo.name}: {exc.message}")
+        else:
+            stored += 1
+    return stored, problems
 
 
 @login_required

@@ -135,3 +135,31 @@ def test_full_form_rejects_a_site_of_another_company(world: Any) -> None:
     response = login(world.users["operator"]).post("/incidents/new/", values)
     assert response.status_code == 200
     assert "site" in response.context["form"].errors
+
+
+def jpeg(name: str = "foto.jpg") -> Any:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 80, 40)).save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_field_report_photos_become_evidence_of_the_incident(world: Any) -> None:
+    from django.apps import apps
+
+    if not apps.is_installed("minewatch.evidence"):
+        pytest.skip("the evidence app is not installed")
+    guard = world.users["guard"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("b.jpg", b"not an image at all", content_type="image/jpeg")
+    values = field_values(photos=[jpeg("a.jpg"), fake])
+    response = login(guard).post("/incidents/field/", values, follow=True)
+    incident = Incident.objects.get(reporter=guard)
+    assert [item.original_name for item in incident.evidence_items.all()] == ["a.jpg"]
+    texts = [str(m) for m in response.context["messages"]]
+    assert any("b.jpg" in text for text in texts)
