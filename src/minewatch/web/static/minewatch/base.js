@@ -65,7 +65,7 @@
       timeStyle: "short" }).format(new Date(value));
   }
   function formatTime(value) {
-    return new Intl.DateTimeFormat(locale, { timeZone: timeZone, hour: "2-digit",
+    return new Intl.DateTimeFormat(locale, { timeZone: timeZone, hour: "2-digit", hourCycle: "h23",
       minute: "2-digit", second: "2-digit" }).format(value ? new Date(value) : new Date());
   }
   function formatNumber(value, digits) {

@@ -20,10 +20,14 @@
 
   function ladderHtml(detail) {
     if (!detail || !detail.ladder) return "";
+    var nextFound = false;
     return detail.ladder.steps.map(function (step) {
-      var cls = step.state === "fired" ? "done" : step.state === "due" ? "current" : "";
+      var isNext = step.state === "due" && !nextFound;
+      if (isNext) nextFound = true;
+      var cls = step.state === "fired" ? "done" : isNext ? "current" : "";
       var when = step.state === "fired" ? "✓ " + MW.formatTime(step.fired_at)
-        : step.expected_at ? t("next_step_in") + " <span data-until='" + esc(step.expected_at) + "'></span>" : "";
+        : step.expected_at ? (isNext ? t("next_step_in") + " " : "+") +
+          "<span data-until='" + esc(step.expected_at) + "'></span>" : "";
       return '<li class="' + cls + '">' + (step.index + 1) + ". " + esc(step.name) +
         (step.notify_site_police ? " · " + esc(t("police")) : "") + (when ? " · " + when : "") + "</li>";
     }).join("");
@@ -192,7 +196,7 @@
   function showSound() {
     var on = MW.soundReady && localStorage.getItem("mw-sound") !== "off";
     sound.setAttribute("aria-pressed", on ? "true" : "false");
-    sound.textContent = on ? "🔔 " + t("sound_on") : "🔇 " + t("sound_off");
+    sound.textContent = on ? "♪ " + t("sound_on") : t("sound_off");
   }
   sound.addEventListener("click", function () {
     var on = sound.getAttribute("aria-pressed") === "true";

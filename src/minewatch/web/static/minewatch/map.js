@@ -166,7 +166,7 @@
 
   function loadAlerts() {
     if (!MW.has("alerts")) return Promise.resolve();
-    return MW.apiAll("/api/v1/alerts/?status=open&page_size=500", 2).then(function (items) {
+    return MW.apiAll("/api/v1/alerts/?is_open=true&page_size=500", 2).then(function (items) {
       layers.alerts.clearLayers();
       items = items.map(MWAdapt.alert).filter(function (a) { return a.status !== "resolved"; });
       items.forEach(placeAlert);

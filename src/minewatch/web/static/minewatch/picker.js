@@ -16,7 +16,7 @@
     lonInput.value = lon.toFixed(6);
     if (!marker) marker = L.marker([lat, lon], { keyboard: false }).addTo(map);
     marker.setLatLng([lat, lon]);
-    map.setView([lat, lon], zoom || Math.max(map.getZoom(), 9));
+    map.setView([lat, lon], zoom || Math.max(map.getZoom(), 8));
   }
   map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng); say(MW.t("tapped")); });
 
@@ -24,7 +24,7 @@
     if (!navigator.geolocation) { say(MW.t("locate_failed")); return; }
     say(MW.t("locating"));
     navigator.geolocation.getCurrentPosition(function (position) {
-      place(position.coords.latitude, position.coords.longitude, 12);
+      place(position.coords.latitude, position.coords.longitude, 8);
       say(MW.t("located", { m: Math.round(position.coords.accuracy) }));
     }, function () { say(MW.t("locate_failed")); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }

@@ -1,0 +1,105 @@
+"""Capture the screenshots in docs/screenshots/ from a running demo.
+
+    minewatch demo                      # in one terminal (serves http://127.0.0.1:8000/)
+    .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:8000]
+
+Drives Debian's Chromium with Playwright, logs in as the demo users, raises two
+alerts through the API (a manual one and a guard's panic) so the console has
+something to show, and writes one PNG per main screen at 1366×768 (the phone
+screens at 360 px wide). It changes the demo database: run it on a demo, never
+on real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]  # fmt: skip
+PASSWORD = "minewatch-demo"  # noqa: S105 - the documented, printed demo password
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+LAS_BAMBAS = {"latitude": -14.07, "longitude": -72.31, "accuracy": 12}
+
+
+def new_page(browser: Any, url: str, user: str, phone: bool = False, lang: str = "es-PE") -> Any:
+    viewport = {"width": 360, "height": 780} if phone else {"width": 1366, "height": 768}
+    context = browser.new_context(viewport=viewport, locale=lang, geolocation=LAS_BAMBAS,
+                                  permissions=["geolocation"], is_mobile=phone)  # fmt: skip
+    page = context.new_page()
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def post(page: Any, address: str, data: dict[str, Any]) -> Any:
+    """POST JSON with the page's session and CSRF token."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    return page.request.post(address, data=data, headers={"X-CSRFToken": token})
+
+
+def shoot(page: Any, name: str, full_page: bool = False) -> None:
+    page.wait_for_timeout(900)
+    page.screenshot(path=str(OUT / name), full_page=full_page)
+    print("wrote", OUT / name)
+
+
+def capture(url: str, browser: Any) -> None:
+    operator = new_page(browser, url, "operator")
+    operator.wait_for_selector("#map[data-loaded=true]")
+    shoot(operator, "map.png")
+    operator.evaluate("window.MWOpsMap.map.setView([-15.3, -71.9], 8)")
+    shoot(operator, "map-southern-corridor.png")
+
+    guard = new_page(browser, url, "guard", phone=True)
+    shoot(guard, "field-report-phone.png", full_page=True)
+    if "panic" in (guard.locator("body").get_attribute("data-features") or ""):
+        post(operator, f"{url}/api/v1/alerts/", {
+            "title": "Camión detenido fuera de parada autorizada (Velille)", "severity": 4,
+            "kind": "unscheduled_stop", "lat": -14.51, "lon": -71.88, "place": "Velille, Cusco",
+        })  # fmt: skip
+        guard.on("dialog", lambda dialog: dialog.accept())
+        guard.click("#panic-button")
+        guard.wait_for_selector("#panic-button.sent")
+    operator.goto(f"{url}/console/")
+    operator.wait_for_selector(".alert-item, .notice")
+    shoot(operator, "console.png")
+    operator.goto(f"{url}/incidents/")
+    shoot(operator, "incidents.png")
+    operator.click("table tbody tr:first-child a")
+    shoot(operator, "incident-detail.png")
+    operator.goto(f"{url}/dashboard/")
+    shoot(operator, "dashboard.png")
+    operator.goto(f"{url}/convoys/")
+    shoot(operator, "convoys.png")
+    english = new_page(browser, url, "manager", lang="en-GB")
+    english.select_option("#language-select", "en")
+    english.wait_for_selector("#map[data-loaded=true]")
+    shoot(english, "map-english.png")
+    english.select_option("#language-select", "es")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        try:
+            capture(args.url.rstrip("/"), browser)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
