@@ -95,10 +95,21 @@ def _dossier_items(items: list[EvidenceItem]) -> list[DossierItem]:
     ]
 
 
+def discrepancy_es(discrepancy: dict[str, Any]) -> str:
+    """A stored discrepancy in Spanish, for the dossier."""
+    if discrepancy.get("field") == "captured_at":
+        minutes = float(discrepancy["difference"]) / 60
+        return f"la hora de captura del archivo difiere {minutes:.0f} min de la hora declarada"
+    if discrepancy.get("field") == "position":
+        metres = float(discrepancy["difference"])
+        return f"la posición GPS del archivo está a {metres:,.0f} m del lugar declarado"
+    return str(discrepancy.get("message", ""))
+
+
 def _description(item: EvidenceItem) -> str:
     text = item.description
     if item.discrepancies:
-        notes = "; ".join(d["message"] for d in item.discrepancies)
+        notes = "; ".join(discrepancy_es(d) for d in item.discrepancies)
         text = f"{text} [Discrepancias entre el archivo y lo declarado: {notes}]".strip()
     if item.legal_hold:
         text += " [Bajo retención legal]"

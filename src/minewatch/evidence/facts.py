@@ -14,6 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
+from django.db.models import Q
+
 from minewatch.core.registry import app_modules
 from minewatch.incidents import taxonomy
 from minewatch.incidents.models import Incident
@@ -88,6 +91,41 @@ def _impact(incident: Incident) -> dict[str, Any]:
     return impact
 
 
+def protocol_steps(incident: Incident) -> list[str]:
+    """The response-protocol checklist steps of the incident (alerts app), done or not.
+
+    Read through the app registry so the evidence app does not depend on alerts:
+    without it (or without a checklist) the dossier simply has no steps.
+    """
+    if not apps.is_installed("minewatch.alerts"):
+        return []
+    try:
+        checklist_item = apps.get_model("alerts", "ChecklistItem")
+    except LookupError:
+        return []
+    items = (
+        checklist_item.objects.filter(
+            Q(checklist__incident=incident) | Q(checklist__alert__incident=incident)
+        )
+        .select_related("ticked_by")
+        .order_by("checklist__started_at", "checklist_id", "order")
+        .distinct()
+    )
+    return [_step_text(item) for item in items]
+
+
+def _step_text(item: Any) -> str:
+    if item.ticked_at is None:
+        return f"{item.text_es} — no realizado (plazo {_utc(item.due_at)})"
+    who = getattr(item.ticked_by, "username", "") or "?"
+    note = f"; nota: {item.note}" if item.note else ""
+    return f"{item.text_es} — realizado {_utc(item.ticked_at)} por {who}{note}"
+
+
+def _utc(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def incident_facts(incident: Incident) -> dict[str, Any]:
     """Everything the dossier states about ``incident``: JSON-ready values, Spanish labels."""
     kind = taxonomy.TYPES_BY_CODE.get(incident.incident_type)
@@ -117,7 +155,7 @@ def incident_facts(incident: Incident) -> dict[str, Any]:
         "responders": [_RESPONDERS_ES.get(code, code) for code in incident.responders],
         "police_notified_at": incident.police_notified_at,
         "complaint_number": incident.complaint_number, "narrative": incident.narrative,
-        "is_synthetic": incident.is_synthetic,
+        "protocol_steps": protocol_steps(incident), "is_synthetic": incident.is_synthetic,
     }  # fmt: skip
     if incident.is_synthetic:
         facts["title"] = f"{incident.title} — DATOS SINTÉTICOS (demostración)"

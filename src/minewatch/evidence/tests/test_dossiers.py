@@ -162,3 +162,27 @@ def test_dossier_endpoint_refuses_others(
     )
     assert response.status_code == status
     assert not CustodyEntry.objects.filter(action="exported").exists()
+
+
+def test_protocol_steps_of_the_incident_checklist_are_listed(
+    case: dict[str, Any], world: Any
+) -> None:
+    from django.apps import apps
+
+    if not apps.is_installed("minewatch.alerts"):
+        pytest.skip("the alerts app (response-protocol checklists) is not installed")
+    from minewatch.alerts.services import protocols
+
+    incident, operator = case["incident"], world.users["operator"]
+    protocols.seed_protocols(incident.organisation)
+    protocol = protocols.protocol_for(incident.organisation_id, incident.incident_type)
+    checklist = protocols.attach_protocol(actor=operator, protocol=protocol, incident=incident)
+    first = checklist.items.order_by("order").first()
+    protocols.tick_protocol_step(first, actor=operator, note="captura guardada")
+    steps = dossiers.incident_facts(incident)["protocol_steps"]
+    assert len(steps) == checklist.items.count()
+    assert steps[0].startswith(first.text_es) and "realizado" in steps[0]
+    assert "por a-operator; nota: captura guardada" in steps[0]
+    assert "no realizado" in steps[-1]
+    text = pdf_text(dossiers.build_dossier_pdf(incident, actor=case["manager"]).pdf_bytes)
+    assert "Pasos del protocolo de respuesta" in text and "captura guardada" in text
