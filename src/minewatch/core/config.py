@@ -22,6 +22,7 @@ CAPABILITY_APPS: tuple[str, ...] = (
     "minewatch.core",
     "minewatch.geo",
     "minewatch.incidents",
+    "minewatch.tracking",
     "minewatch.intel",
     "minewatch.evidence",
     "minewatch.web",
@@ -110,6 +111,35 @@ TUNABLES: tuple[Tunable, ...] = (
     Tunable("secure_cookies", False, "Send cookies only over HTTPS (set true behind TLS).", bool),
     Tunable("login_attempts", 5, "Failed logins per user and address before a lock-out.", int),
     Tunable("login_lockout_s", 900, "How long a login lock-out lasts, in seconds.", int),
+    Tunable(
+        "tracking_auto_register_org",
+        "",
+        "Name of the organisation that receives unknown trackers as new devices. "
+        "Empty (default): a fix from an unknown tracker is refused (400) and counted.",
+    ),
+    Tunable(
+        "tracking_max_speed_kmh", 300.0, "Fixes faster than this are refused (km/h).", float
+    ),
+    Tunable(
+        "tracking_stop_min_s", 600.0, "A stop outside authorised zones this long is reported (s).",
+        float,
+    ),
+    Tunable(
+        "tracking_max_gap_s", 300.0, "No fix this long while en route is a signal loss (s).", float
+    ),
+    Tunable(
+        "tracking_deviation_min_s", 60.0, "Off the route corridor this long is a deviation (s).",
+        float,
+    ),
+    Tunable(
+        "tracking_split_distance_m", 5000.0,
+        "A convoy vehicle this far from its escort is a convoy split (m).", float,
+    ),
+    Tunable(
+        "osmand_port", 0,
+        "Second listener for trackers (OsmAnd protocol), e.g. 5055; 0 = only /ingest/osmand/.",
+        int,
+    ),
 )
 
 

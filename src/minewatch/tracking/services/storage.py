@@ -1,0 +1,139 @@
+"""Writing positions in batches, and the monthly partitions of the position table on PostgreSQL.
+
+SQLite: one ``INSERT OR IGNORE`` per batch (Django ``bulk_create(ignore_conflicts=True)``).
+PostgreSQL: ``COPY`` into a session temp table, then one ``INSERT … SELECT … ON
+CONFLICT DO NOTHING`` (a duplicate ``(device, fix_time)`` is stored once either
+way). ``benchmarks/tracking_ingest.py`` compares it with batched inserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from minewatch.tracking.models import Position
+
+TABLE = Position._meta.db_table
+COLUMNS = (
+    "device_id", "fix_time", "received_at", "lat", "lon", "speed_kmh", "course", "altitude",
+    "accuracy", "attributes", "source",
+)  # fmt: skip
+# Below this many rows a plain multi-row INSERT beats setting up a COPY.
+COPY_MIN_ROWS = 64
+_TEMP = "tracking_position_incoming"
+
+
+def insert_positions(rows: Sequence[dict[str, Any]], *, method: str = "auto") -> None:
+    """Store position rows (dicts keyed by :data:`COLUMNS`); duplicates are skipped.
+
+    ``method`` is ``"auto"``, ``"copy"`` (PostgreSQL only) or ``"insert"``.
+    """
+    if not rows:
+        return
+    use_copy = connection.vendor == "postgresql" and (
+        method == "copy" or (method == "auto" and len(rows) >= COPY_MIN_ROWS)
+    )
+    if use_copy:
+        _copy_positions(rows)
+    else:
+        Position.objects.bulk_create(
+            [Position(**row) for row in rows], ignore_conflicts=True, batch_size=2000
+        )
+
+
+def _copy_positions(rows: Sequence[dict[str, Any]]) -> None:
+    columns = ", ".join(COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} "  # noqa: S608 - fixed identifiers
+            f"(LIKE {TABLE} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY {_TEMP} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row.get(name) for name in COLUMNS]
+                values[9] = json.dumps(values[9] or {})
+                copy.write_row(values)
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {_TEMP} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"TRUNCATE {_TEMP}")
+
+
+# -- partitions (PostgreSQL) ------------------------------------------------------------
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def partition_name(month: dt.date) -> str:
+    return f"{TABLE}_{month:%Y_%m}"
+
+
+def is_partitioned() -> bool:
+    """True when the position table is a partitioned table (PostgreSQL after migration 0002)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)", [TABLE])
+        row = cursor.fetchone()
+    return bool(row) and row[0] == "p"
+
+
+def existing_partitions() -> list[str]:
+    """Names of the position table's partitions (empty on SQLite)."""
+    if not is_partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+            [TABLE],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def create_month_partitions(*, start: dt.date, months: int) -> list[str]:
+    """Create the monthly partitions from ``start``'s month on; returns the new ones.
+
+    Rows already sitting in the default partition for such a month are moved
+    into the new partition in the same transaction (PostgreSQL refuses to
+    attach a partition whose rows the default partition still holds).
+    """
+    if months < 1:
+        raise ValueError(f"months must be >= 1, got {months}")
+    if not is_partitioned():
+        return []
+    existing, created = set(existing_partitions()), []
+    month = month_start(start)
+    for _ in range(months):
+        name, upper = partition_name(month), next_month(month)
+        if name not in existing:
+            _create_partition(name, month, upper)
+            created.append(name)
+        month = upper
+    return created
+
+
+def _create_partition(name: str, lower: dt.date, upper: dt.date) -> None:
+    bounds = [lower.isoformat(), upper.isoformat()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS)')
+        cursor.execute(
+            f'WITH moved AS (DELETE FROM "{TABLE}_default" WHERE fix_time >= %s '  # noqa: S608
+            f'AND fix_time < %s RETURNING *) INSERT INTO "{name}" SELECT * FROM moved',
+            bounds,
+        )
+        cursor.execute(
+            f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" '
+            f"FOR VALUES FROM ('{bounds[0]}') TO ('{bounds[1]}')"
+        )

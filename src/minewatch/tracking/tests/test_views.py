@@ -1,0 +1,231 @@
+"""The tracker-facing endpoints with the exact messages real senders produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from minewatch.core import events
+from minewatch.tracking.models import Detection, Device, IngestRejection, Position
+from minewatch.tracking.testing import route_start
+
+
+def stamp(seconds_ago: float = 0.0) -> int:
+    return int((timezone.now() - dt.timedelta(seconds=seconds_ago)).timestamp())
+
+
+def rejection_count(reason: str) -> int:
+    return sum(IngestRejection.objects.filter(reason=reason).values_list("count", flat=True))
+
+
+@pytest.fixture
+def tracker(world: Any) -> Client:
+    return Client()
+
+
+def test_traccar_client_get_query_is_stored_with_units_converted(world, tracker) -> None:
+    # Traccar Client (Android) sends exactly this shape; speed is in knots.
+    ts = stamp(5)
+    query = (f"id=TRK-A&timestamp={ts}&lat=-14.0683&lon=-72.3181&speed=10.0&bearing=90.0"
+             "&altitude=3900.0&accuracy=5.0&batt=89.0&charge=true")  # fmt: skip
+    response = tracker.get(f"/ingest/osmand/?{query}")
+    assert response.status_code == 200
+    position = Position.objects.get(device__unique_id="TRK-A", fix_time__second=ts % 60,
+                                    fix_time__gte=timezone.now() - dt.timedelta(seconds=30))  # fmt: skip
+    assert position.speed_kmh == pytest.approx(18.52)
+    assert (position.course, position.altitude, position.accuracy) == (90.0, 3900.0, 5.0)
+    assert position.attributes == {"battery_level": 89.0, "charge": True}
+    assert position.source == "osmand"
+
+
+def test_post_form_and_location_parameter_are_accepted(world, tracker) -> None:
+    body = f"deviceid=ESC-A&location=-14.07,-72.31&timestamp={stamp(3) * 1000}&hdop=0.9"
+    response = tracker.post(
+        "/ingest/osmand/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    position = Position.objects.filter(device__unique_id="ESC-A").latest("fix_time")
+    assert (position.lat, position.lon, position.attributes["hdop"]) == (-14.07, -72.31, 0.9)
+
+
+def test_post_with_query_and_empty_body_like_old_clients(world, tracker) -> None:
+    url = f"/ingest/osmand/?id=TRK-A&lat=-14.05&lon=-72.3&timestamp={stamp(2)}"
+    response = tracker.post(url)
+    assert response.status_code == 200
+    assert Position.objects.filter(device__unique_id="TRK-A", lat=-14.05).exists()
+
+
+def test_traccar_client_json_body_is_stored(world, tracker) -> None:
+    when = (timezone.now() - dt.timedelta(seconds=4)).isoformat(timespec="milliseconds")
+    body = {
+        "location": {
+            "timestamp": when.replace("+00:00", "Z"),
+            "coords": {"latitude": -14.08, "longitude": -72.32, "accuracy": 4.7, "speed": 12.5,
+                       "heading": 181.2, "altitude": 3905.1},
+            "is_moving": True, "odometer": 1520.3, "event": "motionchange",
+            "battery": {"level": 0.79, "is_charging": False},
+            "activity": {"type": "in_vehicle"}, "extras": {},
+        },
+        "device_id": "TRK-A",
+    }  # fmt: skip
+    response = tracker.post("/ingest/osmand/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200
+    position = Position.objects.get(device__unique_id="TRK-A", lat=-14.08)
+    assert position.speed_kmh == pytest.approx(45.0)
+    assert position.attributes["battery_level"] == 79.0
+    assert position.attributes["activity"] == "in_vehicle"
+
+
+TRACCAR_POSITION = {
+    "position": {
+        "id": 91, "attributes": {"ignition": True, "motion": True, "odometer": 1200},
+        "deviceId": 7, "protocol": "teltonika", "serverTime": None, "deviceTime": None,
+        "fixTime": None, "outdated": False, "valid": True, "latitude": -14.09,
+        "longitude": -72.33, "altitude": 3890.0, "speed": 20.0, "course": 45.0,
+        "address": None, "accuracy": 0.0, "network": None,
+    },
+    "device": {"id": 7, "attributes": {}, "groupId": 0, "name": "Camión A1",
+               "uniqueId": "TRK-A", "status": "online", "lastUpdate": None, "positionId": 90,
+               "phone": None, "model": None, "contact": None, "category": "truck",
+               "disabled": False},
+}  # fmt: skip
+
+
+def traccar_payload(event: dict | None = None, seconds_ago: float = 1.0) -> dict:
+    payload = json.loads(json.dumps(TRACCAR_POSITION))
+    fix_time = (timezone.now() - dt.timedelta(seconds=seconds_ago)).isoformat(
+        timespec="milliseconds"
+    )
+    payload["position"]["fixTime"] = payload["position"]["deviceTime"] = fix_time
+    if event is not None:
+        payload["event"] = event
+    return payload
+
+
+def test_traccar_position_forward_is_stored(world, tracker) -> None:
+    response = tracker.post("/ingest/traccar/", traccar_payload(), content_type="application/json")
+    assert response.status_code == 200
+    position = Position.objects.get(device__unique_id="TRK-A", lat=-14.09)
+    assert position.source == "traccar"
+    assert position.speed_kmh == pytest.approx(37.04)
+    assert position.attributes["ignition"] is True
+
+
+def test_traccar_alarm_event_becomes_an_alarm_detection(world, tracker) -> None:
+    event = {"id": 5, "attributes": {"alarm": "sos"}, "deviceId": 7, "type": "alarm",
+             "eventTime": timezone.now().isoformat(), "positionId": 91}  # fmt: skip
+    response = tracker.post(
+        "/ingest/traccar/", traccar_payload(event), content_type="application/json"
+    )
+    assert response.status_code == 200
+    detection = Detection.objects.filter(kind="alarm", device__unique_id="TRK-A").latest("time")
+    assert detection.details["alarm"] == "sos"
+
+
+def test_traccar_event_without_position_is_counted_not_stored(world, tracker) -> None:
+    payload = {"event": {"type": "deviceOffline", "deviceId": 7}, "device": {"uniqueId": "TRK-A"}}
+    before = Position.objects.count()
+    response = tracker.post("/ingest/traccar/", payload, content_type="application/json")
+    assert response.status_code == 200
+    assert Position.objects.count() == before
+    assert rejection_count("event_without_position") == 1
+
+
+BAD_INPUTS = [
+    # (query, field named in the answer, reason counted)
+    ("id=NOPE-9&lat=-14.0&lon=-72.0&timestamp={ts}", "id", "unknown_device"),
+    ("id=TRK-A&lat=-94.0&lon=-72.0&timestamp={ts}", "lat", "malformed"),
+    ("id=TRK-A&lat=-14.0&lon=-190.5&timestamp={ts}", "lon", "malformed"),
+    ("id=TRK-A&lat=abc&lon=-72.0&timestamp={ts}", "lat", "malformed"),
+    ("id=TRK-A&lon=-72.0&timestamp={ts}", "lat", "malformed"),
+    ("lat=-14.0&lon=-72.0&timestamp={ts}", "id", "malformed"),
+    ("id=TRK-A&lat=-14.0&lon=-72.0&timestamp=yesterday", "timestamp", "malformed"),
+    ("id=TRK-A&lat=-14.0&lon=-72.0&timestamp={ts}&speed=200", "speed", "speed_too_high"),
+    ("id=TRK-A&lat=-14.0&lon=-72.0&timestamp={future}", "timestamp", "time_in_future"),
+    ("id=TRK-A&lat=0&lon=0&timestamp={ts}", "lat", "null_island"),
+]
+
+
+@pytest.mark.parametrize("query,field,reason", BAD_INPUTS)
+def test_bad_input_is_refused_naming_the_field_counted_and_not_stored(
+    world, tracker, query, field, reason
+) -> None:
+    before = Position.objects.count()
+    text = query.format(ts=stamp(1), future=stamp(-3600))
+    response = tracker.get(f"/ingest/osmand/?{text}")
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body and body["reason"] == reason
+    assert Position.objects.count() == before
+    assert rejection_count(reason) >= 1
+
+
+def test_unknown_device_rejection_is_visible_to_platform_admins_only(world, tracker) -> None:
+    tracker.get(f"/ingest/osmand/?id=NOPE-9&lat=-14.0&lon=-72.0&timestamp={stamp(1)}")
+    counter = IngestRejection.objects.get(reason="unknown_device")
+    assert counter.organisation_id is None and counter.device_key == "NOPE-9"
+    assert not Device.objects.filter(unique_id="NOPE-9").exists()
+
+
+def test_malformed_json_body_names_body(world, tracker) -> None:
+    response = tracker.post("/ingest/osmand/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "body" in response.json()
+
+
+def test_duplicate_fix_is_stored_once(world, tracker) -> None:
+    url = f"/ingest/osmand/?id=TRK-A&lat=-14.061&lon=-72.31&timestamp={stamp(10)}"
+    assert tracker.get(url).status_code == 200
+    assert tracker.get(url).status_code == 200
+    assert Position.objects.filter(device__unique_id="TRK-A", lat=-14.061).count() == 1
+
+
+def test_out_of_order_fix_is_stored_but_does_not_move_the_last_position(world, tracker) -> None:
+    lat, lon = route_start(world, "a")
+    newer, older = stamp(5), stamp(50)
+    tracker.get(f"/ingest/osmand/?id=TRK-A&lat={lat}&lon={lon}&timestamp={newer}")
+    tracker.get(f"/ingest/osmand/?id=TRK-A&lat={lat + 0.001}&lon={lon}&timestamp={older}")
+    device = Device.objects.get(unique_id="TRK-A")
+    assert Position.objects.filter(device=device, lat=lat + 0.001).exists()
+    last = device.tracker_state.last_position
+    assert dt.datetime.fromisoformat(last["fix_time"]).timestamp() == newer
+
+
+def test_device_with_ingest_token_needs_it(world, tracker) -> None:
+    Device.objects.filter(unique_id="ESC-A").update(ingest_token="s3cret-token")
+    from minewatch.tracking.engines import directory
+
+    directory.forget()
+    base = f"/ingest/osmand/?id=ESC-A&lat=-14.07&lon=-72.31&timestamp={stamp(1)}"
+    refused = tracker.get(base)
+    assert refused.status_code == 400 and refused.json()["reason"] == "bad_token"
+    assert tracker.get(base + "&token=s3cret-token").status_code == 200
+    position = Position.objects.filter(device__unique_id="ESC-A").latest("fix_time")
+    assert "token" not in position.attributes
+
+
+def test_alarm_fix_stores_a_detection_and_publishes_it(
+    world, tracker, django_capture_on_commit_callbacks
+) -> None:
+    received: list[events.Event] = []
+    events.subscribe(received.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = tracker.get(
+                f"/ingest/osmand/?id=ESC-A&lat=-14.07&lon=-72.31&timestamp={stamp(1)}&alarm=sos"
+            )
+    finally:
+        events.unsubscribe(received.append)
+    assert response.status_code == 200
+    detection = Detection.objects.filter(kind="alarm", device__unique_id="ESC-A").latest("time")
+    published = [e for e in received if e.name == "detection.alarm"]
+    assert len(published) == 1
+    payload = published[0].payload
+    assert payload["device"] == "ESC-A" and payload["trip"] == "TRIP-A-1"
+    assert payload["id"] == detection.pk and published[0].site_id == world.sites["a1"].pk
+    assert published[0].organisation_id == world.orgs["a"].pk

@@ -1,0 +1,76 @@
+"""Tracker-facing HTTP endpoints on the main server: OsmAnd and Traccar forwarding.
+
+No session, no CSRF token: trackers authenticate by their registered identifier
+(and the device's ingest token when it has one). Everything else is in
+``receivers.py`` and ``services/ingest.py``, shared with the ``--osmand-port`` listener.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from minewatch.tracking.choices import IngestSource
+from minewatch.tracking.engine import ProtocolError
+from minewatch.tracking.receivers import (
+    Answer,
+    answer_for,
+    bearer_token,
+    guess_device,
+    malformed,
+    osmand_fixes,
+    traccar_fixes,
+)
+from minewatch.tracking.services.ingest import ingest_fixes, reject_input
+
+
+def _response(answer: Answer) -> HttpResponse:
+    content_type = "application/json" if answer.body else "text/plain"
+    return HttpResponse(answer.content(), status=answer.status, content_type=content_type)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def osmand(request: HttpRequest) -> HttpResponse:
+    """OsmAnd protocol: GET query, POST form or the JSON body of recent Traccar Client versions."""
+    query, body = request.META.get("QUERY_STRING", ""), request.body
+    try:
+        fixes, token = osmand_fixes(
+            query=query, content_type=request.content_type or "", body=body,
+            received_at=timezone.now(),
+        )  # fmt: skip
+    except ProtocolError as error:
+        return _response(malformed(error, source=IngestSource.OSMAND, query=query, body=body))
+    token = token or bearer_token(request.headers.get("Authorization", ""))
+    result = ingest_fixes(
+        fixes, source=IngestSource.OSMAND, token=token, sample=(query or body[:500].decode(
+            "utf-8", errors="replace")),
+    )  # fmt: skip
+    return _response(answer_for(result))
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def traccar(request: HttpRequest) -> HttpResponse:
+    """A Traccar server's position and event forwarding (``forward.url`` / ``event.forward.url``)."""
+    body = request.body
+    try:
+        fixes, bare_events = traccar_fixes(body)
+    except ProtocolError as error:
+        return _response(malformed(error, source=IngestSource.TRACCAR, query="", body=body))
+    for event_type in bare_events:
+        reject_input(
+            source=IngestSource.TRACCAR, reason="event_without_position", field_name="position",
+            message=f"event {event_type!r} carries no position", device_key=guess_device("", body),
+            sample=body[:500].decode("utf-8", errors="replace"),
+        )  # fmt: skip
+    if not fixes:
+        return _response(Answer(200, {"ignored": bare_events}))
+    token = bearer_token(request.headers.get("Authorization", "")) or request.GET.get("token")
+    result = ingest_fixes(
+        fixes, source=IngestSource.TRACCAR, token=token,
+        sample=body[:500].decode("utf-8", errors="replace"),
+    )  # fmt: skip
+    return _response(answer_for(result))
