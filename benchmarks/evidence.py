@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/evidence.py                  # 1 GB, 10,000 items, 50-item dossier
     .venv/bin/python benchmarks/evidence.py --intake-mb 100  # smaller intake
+    .venv/bin/python benchmarks/evidence.py --only-django --django-items 1000  # Django path
 
 Synthetic files: random bytes behind real magic numbers (JPEG, MP4, Ogg, PDF),
 so every file is unique and sniffing runs as it would on uploads. Numbers are
@@ -174,6 +175,74 @@ def bench_dossier(root: Path, items: int, item_mb: float) -> None:
     )
 
 
+def _django_world(root: Path) -> tuple:
+    """A fresh SQLite database in ``root`` with one company, manager, site and incident."""
+    os.environ.update(MINEWATCH_DATA_DIR=str(root / "django"),
+                      DJANGO_SETTINGS_MODULE="minewatch.settings")  # fmt: skip
+    os.environ.pop("MINEWATCH_DATABASE_URL", None)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from minewatch.core import services as core_services
+    from minewatch.geo import services as geo_services
+    from minewatch.testing.world import make_incident
+
+    org = core_services.create_organisation(actor=None, name="Bench S.A.", kind="mining_company")
+    user = core_services.create_user(actor=None, username="bench", password="bench-pass-123",  # noqa: S106 - scratch database
+                                     organisation=org, role="security_manager")  # fmt: skip
+    site = geo_services.save_site(actor=user, organisation=org, name="Pataz", kind="mine",
+                                  lat=-7.735, lon=-77.53)  # fmt: skip
+    return user, make_incident(user, site)
+
+
+def bench_django(root: Path, items: int, item_kb: int, dossier_items: int) -> None:
+    """The same work through the Django services: rows, custody entries, audit, SQLite."""
+    user, incident = _django_world(root)
+    from django.core.files.base import ContentFile
+
+    from minewatch.evidence import dossiers, services
+
+    start = time.perf_counter()
+    for number in range(items):
+        data = b"\xff\xd8\xff\xe1" + os.urandom(item_kb * 1024)
+        services.intake_evidence(actor=user, incident=incident, kind="photo",
+                                 file=ContentFile(data, name=f"f{number}.jpg"))  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(
+        f"django   intake_evidence {items} x {item_kb} KiB in {seconds:6.2f} s "
+        f"({items / seconds:6.1f} items/s, {items * item_kb / 1024 / seconds:6.1f} MiB/s; "
+        "sniff, EXIF, hash, write, 2 custody entries, audit)"
+    )
+    start = time.perf_counter()
+    report = services.verify_all(workers=os.cpu_count() or 1)
+    seconds = time.perf_counter() - start
+    assert report.is_ok
+    print(
+        f"django   verify_all {report.items} items, {report.entries} custody entries "
+        f"in {seconds:6.2f} s ({report.items / seconds:7.0f} items/s)"
+    )
+    from minewatch.evidence.models import EvidenceItem
+
+    keep = set(EvidenceItem.objects.order_by("pk").values_list("pk", flat=True)[:dossier_items])
+    EvidenceItem.objects.exclude(pk__in=keep).update(incident=make_other_incident(user))
+    start = time.perf_counter()
+    dossiers.build_dossier(incident, actor=user, target=root / "django-dossier.zip")
+    seconds = time.perf_counter() - start
+    print(
+        f"django   build_dossier {len(keep)} items x {item_kb} KiB (PDF + ZIP + custody "
+        f"'exported' entries) in {seconds:6.2f} s"
+    )
+
+
+def make_other_incident(user: object) -> object:
+    from minewatch.geo.models import Site
+    from minewatch.testing.world import make_incident
+
+    return make_incident(user, Site.objects.first(), incident_type="ore_theft")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--intake-mb", type=float, default=1024.0, help="MiB of files to ingest")
@@ -184,12 +253,21 @@ def main() -> None:
     parser.add_argument("--dossier-items", type=int, default=50)
     parser.add_argument("--dossier-item-mb", type=float, default=2.0)
     parser.add_argument("--workdir", default=None, help="scratch directory (default: system temp)")
+    parser.add_argument(
+        "--django-items", type=int, default=0,
+        help="also run N items through the Django services on a scratch SQLite (0: skip)",
+    )  # fmt: skip
+    parser.add_argument("--django-item-kb", type=int, default=256)
+    parser.add_argument("--only-django", action="store_true", help="skip the engine benchmarks")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="minewatch-evidence-bench-", dir=args.workdir))
     try:
-        bench_intake(root, args.intake_mb, fsync=not args.no_fsync)
-        bench_verification(root, args.verify_items, args.verify_item_kb, args.chain_length)
-        bench_dossier(root, args.dossier_items, args.dossier_item_mb)
+        if not args.only_django:
+            bench_intake(root, args.intake_mb, fsync=not args.no_fsync)
+            bench_verification(root, args.verify_items, args.verify_item_kb, args.chain_length)
+            bench_dossier(root, args.dossier_items, args.dossier_item_mb)
+        if args.django_items:
+            bench_django(root, args.django_items, args.django_item_kb, args.dossier_items)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
