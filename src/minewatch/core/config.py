@@ -24,6 +24,7 @@ CAPABILITY_APPS: tuple[str, ...] = (
     "minewatch.incidents",
     "minewatch.tracking",
     "minewatch.intel",
+    "minewatch.risk",
     "minewatch.evidence",
     "minewatch.web",
 )

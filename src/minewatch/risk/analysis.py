@@ -1,0 +1,200 @@
+"""Read-only risk computations: load rows, call the pure engine, shape the answer.
+
+Forecast cells, the capability gap per site and threat, the cost of inaction, and the
+likelihood suggestion for the register. Nothing here writes (services.py does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import h3
+import numpy as np
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from minewatch.core.errors import InvalidInput
+from minewatch.geo.models import Site
+from minewatch.incidents.models import Incident
+from minewatch.risk.engine import gaps as gap_engine
+from minewatch.risk.engine import losses as loss_engine
+from minewatch.risk.engine import register as register_engine
+from minewatch.risk.engine.forecast import METHODS, History, make_method
+from minewatch.risk.engine.grid import check_resolution, study_area_from_cells
+from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskRegisterEntry
+
+THREATS = gap_engine.THREATS
+HISTORY_DAYS = 3 * 365  # the register and loss model look at the last three years
+NEAR_SITE_RING = 2  # forecast cells within this many H3 rings of a site count for it
+SITE_FORECAST_RESOLUTION = 7  # ~5 km² cells: the scale of a mine and its surroundings
+
+
+def check_threat(threat: Any, field: str = "threat", allow_all: bool = False) -> str | None:
+    if allow_all and threat in (None, "", "all"):
+        return None
+    if threat not in THREATS:
+        raise InvalidInput(f"unknown threat {threat!r}; one of {list(THREATS)}", field=field)
+    return threat
+
+
+def _event_arrays(incidents: QuerySet, now: dt.datetime) -> tuple[np.ndarray, ...]:
+    rows = list(incidents.filter(occurred_at__lte=now).values_list("occurred_at", "lat", "lon"))
+    if not rows:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    t_days = np.array([(now - r[0]).total_seconds() / -86400.0 for r in rows])
+    return t_days, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+
+
+def forecast_cells(
+    incidents: QuerySet, *, days: int, resolution: int, method: str = "blend",
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Expected incidents per H3 cell over the next ``days`` days, highest first.
+
+    The study area is every cell holding a past incident plus its neighbours (one ring),
+    so a country-wide history stays a few thousand cells at any resolution.
+    """
+    if method not in METHODS:
+        raise InvalidInput(f"unknown method {method!r}; one of {sorted(METHODS)}", field="method")
+    try:
+        resolution = check_resolution(int(resolution))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(str(exc), field="resolution") from None
+    if not 1 <= days <= 366:
+        raise InvalidInput("days must be between 1 and 366", field="days")
+    now = now or timezone.now()
+    t_days, lat, lon = _event_arrays(incidents, now)
+    if len(t_days) == 0:
+        return []
+    own = {h3.latlng_to_cell(a, o, resolution) for a, o in zip(lat, lon, strict=True)}
+    area = study_area_from_cells([c for cell in own for c in h3.grid_disk(cell, 1)], resolution)
+    order = np.argsort(t_days)
+    model = make_method(method, area)
+    model.fit(History(area.locate(lat[order], lon[order]), t_days[order]))
+    expected = np.asarray(model.predict(0.0, float(days)))
+    ranked = np.argsort(-expected, kind="stable")
+    total = float(expected.sum()) or 1.0
+    return [
+        {"cell": str(area.cells[i]), "expected": round(float(expected[i]), 6),
+         "score": round(float(expected[i]) / total, 6),
+         "lat": round(h3.cell_to_latlng(str(area.cells[i]))[0], 6),
+         "lon": round(h3.cell_to_latlng(str(area.cells[i]))[1], 6)}
+        for i in ranked if expected[i] > 0
+    ]  # fmt: skip
+
+
+def forecast_per_year_near(site: Site, threat: str, now: dt.datetime) -> float | None:
+    """Forecast incidents of ``threat`` per year within a few kilometres of the site."""
+    incidents = Incident.objects.filter(organisation_id=site.organisation_id, threat=threat)
+    cells = forecast_cells(incidents, days=365, resolution=SITE_FORECAST_RESOLUTION, now=now)
+    if not cells:
+        return None
+    centre = h3.latlng_to_cell(site.lat, site.lon, SITE_FORECAST_RESOLUTION)
+    near = set(h3.grid_disk(centre, NEAR_SITE_RING))
+    return float(sum(c["expected"] for c in cells if c["cell"] in near))
+
+
+def suggest(site: Site, threat: str, now: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """Suggested likelihood (1–5) from the site's incident history and the forecast, with why."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=HISTORY_DAYS)
+    count = Incident.objects.filter(site=site, threat=threat, occurred_at__gte=since).count()
+    forecast = forecast_per_year_near(site, threat, now)
+    value = register_engine.suggest_likelihood(count, HISTORY_DAYS, forecast_per_year=forecast)
+    basis = {"incidents": count, "period_days": HISTORY_DAYS,
+             "history_per_year": round(count / HISTORY_DAYS * 365.25, 3),
+             "forecast_per_year": None if forecast is None else round(forecast, 3),
+             "computed_at": now.isoformat()}  # fmt: skip
+    return value, basis
+
+
+def matrix_for(organisation_id: int) -> dict[str, dict[str, float]]:
+    """The engine's default matrix with this organisation's edits applied."""
+    overrides: dict[str, dict[str, float]] = {}
+    for row in ControlEffectiveness.objects.filter(organisation_id=organisation_id):
+        overrides.setdefault(row.control, {})[row.threat] = row.effectiveness
+    return gap_engine.effectiveness_matrix(overrides)
+
+
+def deployed_for(site: Site) -> dict[str, float]:
+    return dict(DeployedControl.objects.filter(site=site).values_list("control", "quality"))
+
+
+def threat_levels(site: Site) -> dict[str, float]:
+    """Level 0..1 per threat: the register's inherent score / 25, else history × severity."""
+    entries = {e.threat: e for e in RiskRegisterEntry.objects.filter(site=site)}
+    since = timezone.now() - dt.timedelta(days=HISTORY_DAYS)
+    counts = Counter(
+        Incident.objects.filter(site=site, occurred_at__gte=since).values_list("threat", flat=True)
+    )
+    levels = {}
+    for threat in THREATS:
+        if threat in entries:
+            levels[threat] = entries[threat].inherent_score / 25
+        else:
+            likelihood = register_engine.suggest_likelihood(counts.get(threat, 0), HISTORY_DAYS)
+            levels[threat] = likelihood * 3 / 25  # impact "moderate" until someone rates it
+    return levels
+
+
+def site_gaps(site: Site) -> list[dict[str, Any]]:
+    """Coverage, gap and the structural-imbalance flag per threat at the site."""
+    found = gap_engine.capability_gaps(
+        threat_levels(site), deployed_for(site), matrix_for(site.organisation_id)
+    )
+    return [
+        {"threat": g.threat, "threat_level": round(g.threat_level, 4),
+         "coverage": round(g.coverage, 4), "gap": round(g.gap, 4),
+         "is_structural_imbalance": g.is_structural_imbalance,
+         "contributions": {k: round(v, 4) for k, v in g.contributions.items()}}
+        for g in found
+    ]  # fmt: skip
+
+
+def _yearly_counts_and_losses(site: Site, threat: str, now: dt.datetime):
+    years = HISTORY_DAYS // 365
+    rows = Incident.objects.filter(
+        site=site, threat=threat, occurred_at__gte=now - dt.timedelta(days=years * 365)
+    ).values_list("occurred_at", "loss_usd")
+    counts = [0] * years
+    losses = []
+    for occurred_at, loss in rows:
+        counts[min(int((now - occurred_at).days // 365), years - 1)] += 1
+        if loss is not None and loss > 0:
+            losses.append(float(loss))
+    return counts, losses
+
+
+def site_losses(site: Site, proposed: list[str], *, seed: int = 0, years: int = 20_000,
+                now: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    """Annual loss per threat with today's controls and with ``proposed`` ones added (quality 1)."""
+    now = now or timezone.now()
+    matrix = matrix_for(site.organisation_id)
+    current = deployed_for(site)
+    unknown = [c for c in proposed if c not in matrix]
+    if unknown:
+        raise InvalidInput(f"unknown control(s) {unknown}", field="controls")
+    with_proposed = {**current, **dict.fromkeys(proposed, 1.0)}
+    per_threat = {}
+    for threat in THREATS:
+        counts, losses = _yearly_counts_and_losses(site, threat, now)
+        current_cov = gap_engine.threat_coverage(threat, current, matrix)[0]
+        proposed_cov = gap_engine.threat_coverage(threat, with_proposed, matrix)[0]
+        result = loss_engine.cost_of_inaction(counts, losses, proposed_cov,
+                                              min(current_cov, 0.99), years, seed)  # fmt: skip
+        per_threat[threat] = {
+            "yearly_counts": counts, "losses_observed": len(losses),
+            "current_coverage": round(current_cov, 4), "proposed_coverage": round(proposed_cov, 4),
+            "without_controls": _summary(result["without_controls"]),
+            "with_controls": _summary(result["with_controls"]),
+            "expected_saving_usd": round(float(result["expected_saving_usd"]), 2),
+        }  # fmt: skip
+    return {"site": site.pk, "site_name": site.name, "proposed_controls": proposed,
+            "seed": seed, "simulated_years": years, "threats": per_threat}  # fmt: skip
+
+
+def _summary(summary: loss_engine.LossSummary) -> dict[str, float]:
+    return {"mean_usd": round(summary.mean_usd, 2), "p50_usd": round(summary.p50_usd, 2),
+            "p90_usd": round(summary.p90_usd, 2), "p99_usd": round(summary.p99_usd, 2)}  # fmt: skip

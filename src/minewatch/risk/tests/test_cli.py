@@ -1,0 +1,90 @@
+"""``minewatch risk backtest``: CSV and database, bad rows named, --skip-bad counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from minewatch.cli import app
+from minewatch.risk.cli import resolution_for_cell_size
+
+runner = CliRunner()
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def write_events(path, rows):
+    path.write_text("time,lat,lon,threat\n" + "".join(f"{r}\n" for r in rows))
+    return path
+
+
+def good_rows(count=60):
+    return [f"{(T0 + dt.timedelta(hours=12 * i)).isoformat()},{-7.73 + (i % 3) * 0.004},"
+            f"{-77.53 + (i % 2) * 0.004},organised_crime" for i in range(count)]  # fmt: skip
+
+
+def test_backtest_on_csv_prints_hit_rate_and_pai_per_method(tmp_path):
+    path = write_events(tmp_path / "events.csv", good_rows())
+    result = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--start",
+                                 "2026-01-20", "--days", "5", "--method", "naive", "--method",
+                                 "kde", "--resolution", "9", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert set(body["methods"]) == {"naive", "kde"}
+    assert set(body["methods"]["kde"]["hit_rate"]) == {"0.05", "0.10", "0.20"}
+    assert body["test_events"] == 10 and body["skipped_rows"] == 0
+
+
+@pytest.mark.parametrize("bad_row,row,column", [
+    ("yesterday,-7.7,-77.5,x", 2, "time"),
+    ("2026-01-02T00:00:00+00:00,-97.7,-77.5,x", 2, "lat"),
+    ("2026-01-02T00:00:00+00:00,-7.7,,x", 2, "lon"),
+])  # fmt: skip
+def test_bad_csv_row_stops_with_row_and_column_and_exit_2(tmp_path, bad_row, row, column):
+    path = write_events(tmp_path / "bad.csv", [good_rows(1)[0], bad_row])
+    result = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--start",
+                                 "2026-01-02", "--days", "1"])  # fmt: skip
+    assert result.exit_code == 2
+    assert f"row {row}" in result.output and f"'{column}'" in result.output
+
+
+def test_missing_column_is_named(tmp_path):
+    path = tmp_path / "missing.csv"
+    path.write_text("time,lat\n2026-01-01T00:00:00Z,-7.7\n")
+    result = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--start",
+                                 "2026-01-02", "--days", "1"])  # fmt: skip
+    assert result.exit_code == 2 and "lon" in result.output
+
+
+def test_skip_bad_counts_skipped_rows(tmp_path):
+    path = write_events(
+        tmp_path / "mixed.csv", [*good_rows(), "nonsense,1,2,x", "2026-13-01,1,2,x"]
+    )
+    result = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--start",
+                                 "2026-01-20", "--days", "3", "--method", "naive", "--skip-bad",
+                                 "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["skipped_rows"] == 2
+
+
+def test_events_and_from_db_are_exclusive(tmp_path):
+    result = runner.invoke(app, ["risk", "backtest", "--start", "2026-01-02", "--days", "1"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("cell_size_m,resolution", [(150, 10), (500, 9), (1000, 8), (3000, 7)])
+def test_cell_size_maps_to_nearest_h3_resolution(cell_size_m, resolution):
+    assert resolution_for_cell_size(cell_size_m) == resolution
+
+
+@pytest.mark.django_db
+def test_backtest_from_db_uses_the_incidents(world):
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    result = runner.invoke(app, ["risk", "backtest", "--from-db", "--start", start, "--days", "2",
+                                 "--method", "naive", "--resolution", "7", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["source"] == "database"
+    assert body["study_area"]["cells"] >= 1
