@@ -237,5 +237,4 @@ def register(router: BaseRouter) -> None:
 
 api_urls = [
     path("incidents/<int:pk>/dossier", IncidentDossierView.as_view(), name="api-incident-dossier"),
-    path("incidents/<int:pk>/dossier/", IncidentDossierView.as_view()),
 ]

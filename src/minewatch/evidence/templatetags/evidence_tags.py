@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from minewatch.core.roles import has_capability
 from minewatch.evidence.forms import EvidenceUploadForm
@@ -23,3 +24,19 @@ def incident_evidence(context: Any, incident: Any) -> dict[str, Any]:
         "can_upload": has_capability(user, "manage_evidence"),
         "can_build_dossier": has_capability(user, "manage_incident"),
     }
+
+
+@register.filter
+def discrepancy_text(discrepancy: dict[str, Any]) -> str:
+    """A stored discrepancy in the interface language."""
+    field = discrepancy.get("field")
+    difference = float(discrepancy.get("difference") or 0)
+    if field == "captured_at":
+        return _("the file's capture time is %(minutes)d min away from the declared time") % {
+            "minutes": round(difference / 60)
+        }
+    if field == "position":
+        return _("the file's GPS position is %(metres)d m from the declared place") % {
+            "metres": round(difference)
+        }
+    return str(discrepancy.get("message", ""))
