@@ -37,6 +37,16 @@ def run_migrations(verbosity: int = 0) -> None:
     call_command("createcachetable", verbosity=verbosity)
 
 
+def background_starters() -> list:
+    """In-process background work of each app (``<app>/background.py`` ``starters()``)."""
+    from minewatch.core.registry import app_modules
+
+    found: list = []
+    for _config, module in app_modules("background"):
+        found.extend(module.starters())
+    return found
+
+
 def serve_forever(
     host: str, port: int, workers: int = 1, extra_servers: list | None = None
 ) -> None:
@@ -47,7 +57,7 @@ def serve_forever(
 
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
     call_command("collectstatic", interactive=False, verbosity=0)
-    for start in extra_servers or []:
+    for start in [*background_starters(), *(extra_servers or [])]:
         start()
     uvicorn.run(
         "minewatch.asgi:application", host=host, port=port, workers=workers,
@@ -60,12 +70,26 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    osmand_port: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Also listen for trackers (OsmAnd protocol) on this port, e.g. 5055.",
+        ),
+    ] = 0,
 ) -> None:
     """Serve MineWatch (uvicorn, ASGI) on the configured database."""
+    if osmand_port:
+        # Read by the tracking app's background starter (tunables osmand_port/osmand_host).
+        os.environ["MINEWATCH_OSMAND_PORT"] = str(osmand_port)
+        os.environ.setdefault("MINEWATCH_OSMAND_HOST", host)
     setup_django()
     if migrate:
         run_migrations()
     out.print(f"MineWatch on [bold]http://{host}:{port}/[/bold]")
+    if osmand_port:
+        out.print(f"Trackers (OsmAnd) on [bold]http://{host}:{osmand_port}/[/bold]")
     serve_forever(host, port, workers)
 
 

@@ -141,6 +141,7 @@ TUNABLES: tuple[Tunable, ...] = (
         "Second listener for trackers (OsmAnd protocol), e.g. 5055; 0 = only /ingest/osmand/.",
         int,
     ),
+    Tunable("osmand_host", "127.0.0.1", "Address of the OsmAnd listener (0.0.0.0: all)."),
 )
 
 

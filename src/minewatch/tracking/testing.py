@@ -87,3 +87,18 @@ def extend_world(world: Any) -> None:
             message="not a number", device_key=f"TRK-{key.upper()}",
         )  # fmt: skip
         world.extra[f"tracking_{key}"] = made
+
+
+def make_organisation_devices(count: int, *, name: str = "Fleet test org") -> list[str]:
+    """An organisation with ``count`` trackers (no world: for tests with worker threads)."""
+    from minewatch.core import services as core_services
+    from minewatch.core.choices import OrganisationKind
+
+    reset_engines()
+    organisation = core_services.create_organisation(
+        actor=None, name=name, kind=OrganisationKind.MINING_COMPANY
+    )
+    keys = [f"MQ-{i:03d}" for i in range(count)]
+    for key in keys:
+        fleet.save_device(actor=None, organisation=organisation, unique_id=key)
+    return keys

@@ -91,6 +91,8 @@ def ingest_fixes(
     source: str,
     token: str | None = None,
     trusted: bool = False,
+    tokens: Sequence[str | None] | None = None,
+    trusted_each: Sequence[bool] | None = None,
     now: dt.datetime | None = None,
     sample: str = "",
 ) -> IngestResult:
@@ -105,6 +107,9 @@ def ingest_fixes(
     token
         The ingest token the sender presented; checked for devices that have one
         unless ``trusted`` (MQTT behind broker authentication, replay from the CLI).
+    tokens, trusted_each
+        The same per fix, when one call carries several senders' messages
+        (``pipeline.IngestBatcher``).
     now
         The receiving clock (tests); default ``timezone.now()``.
     sample
@@ -115,7 +120,11 @@ def ingest_fixes(
         devices = _devices_for({fix.device_key for fix in fixes})
         result, accepted = IngestResult(), []
         for index, fix in enumerate(fixes):
-            problem = _check(fix, devices.get(fix.device_key), index, now, token, trusted)
+            problem = _check(
+                fix, devices.get(fix.device_key), index, now,
+                token if tokens is None else tokens[index],
+                trusted if trusted_each is None else trusted_each[index],
+            )  # fmt: skip
             if problem is None:
                 accepted.append(fix)
             else:

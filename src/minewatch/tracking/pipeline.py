@@ -1,0 +1,123 @@
+"""Group commit: many senders' fixes stored and run through the engines in one call.
+
+The OsmAnd listener and the MQTT worker receive fixes one message at a time.
+Calling :func:`~minewatch.tracking.services.ingest.ingest_fixes` per message
+would cost one transaction each; :class:`IngestBatcher` collects messages for
+at most ``max_wait_s`` (or ``max_fixes``) and ingests them together, then
+resolves each message's future with its own outcome. A sender is answered
+(HTTP 200, MQTT PUBACK) only after its fix is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections
+
+from minewatch.tracking.engine import Fix
+from minewatch.tracking.services.ingest import IngestResult, ingest_fixes
+
+logger = logging.getLogger("minewatch.tracking")
+
+
+@dataclass
+class _Item:
+    fixes: list[Fix]
+    token: str | None
+    trusted: bool
+    sample: str
+    future: Future = field(default_factory=Future)
+
+
+class IngestBatcher:
+    """A background thread that ingests submitted fixes in batches (see module docstring)."""
+
+    def __init__(self, *, source: str, max_fixes: int = 5000, max_wait_s: float = 0.02) -> None:
+        if max_fixes < 1 or max_wait_s < 0:
+            raise ValueError(f"max_fixes must be >= 1 and max_wait_s >= 0 s, got "
+                             f"{max_fixes} and {max_wait_s}")  # fmt: skip
+        self.source, self.max_fixes, self.max_wait_s = source, max_fixes, max_wait_s
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+
+    def start(self) -> IngestBatcher:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"ingest-{self.source}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def submit(
+        self, fixes: list[Fix], *, token: str | None = None, trusted: bool = False,
+        sample: str = "",
+    ) -> Future:  # fmt: skip
+        """Queue one message's fixes; the future resolves to its :class:`IngestResult`."""
+        item = _Item(fixes, token, trusted, sample)
+        self._queue.put(item)
+        return item.future
+
+    def _collect(self, first: _Item) -> tuple[list[_Item], bool]:
+        items, count = [first], len(first.fixes)
+        deadline = time.monotonic() + self.max_wait_s
+        while count < self.max_fixes:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=remaining) if remaining > 0 else (
+                    self._queue.get_nowait())  # fmt: skip
+            except queue.Empty:
+                break
+            if item is None:
+                return items, True
+            items.append(item)
+            count += len(item.fixes)
+        return items, False
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            items, stopping = self._collect(first)
+            self._ingest(items)
+        close_old_connections()
+
+    def _ingest(self, items: list[_Item]) -> None:
+        fixes, tokens, trusted = [], [], []
+        for item in items:
+            fixes += item.fixes
+            tokens += [item.token] * len(item.fixes)
+            trusted += [item.trusted] * len(item.fixes)
+        try:
+            result = ingest_fixes(
+                fixes, source=self.source, tokens=tokens, trusted_each=trusted,
+                sample=items[0].sample,
+            )  # fmt: skip
+        except Exception as error:  # the whole batch failed: every sender must retry
+            logger.exception("ingest batch of %d fixes failed", len(fixes))
+            close_old_connections()
+            for item in items:
+                item.future.set_exception(error)
+            return
+        self.batches += 1
+        start = 0
+        for item in items:
+            end = start + len(item.fixes)
+            mine = IngestResult(accepted=0)
+            mine.rejected = [r for r in result.rejected if start <= r.index < end]
+            mine.accepted = len(item.fixes) - len(mine.rejected)
+            item.future.set_result(mine)
+            start = end

@@ -1,0 +1,169 @@
+"""MQTT ingest through a real Mosquitto started with the shipped MineWatch broker settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from minewatch.testing.plugin import services_required
+from minewatch.tracking.models import IngestRejection, Position
+from minewatch.tracking.testing import make_organisation_devices
+
+CONFIG = Path(__file__).resolve().parents[4] / "deploy" / "mosquitto" / "minewatch.conf"
+MOSQUITTO = shutil.which("mosquitto") or (
+    "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
+)
+BURST = 10_000
+DEVICES = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """Our own Mosquitto on a free 127.0.0.1 port with deploy/mosquitto/minewatch.conf."""
+    if MOSQUITTO is None:
+        message = "the mosquitto binary is not installed (apt-get install mosquitto)"
+        if services_required():
+            pytest.fail(message + " (MINEWATCH_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    port = free_port()
+    tmp_path.chmod(0o777)  # mosquitto started as root drops to its own user
+    text = CONFIG.read_text().replace("/var/lib/mosquitto/", f"{tmp_path}/")
+    config = tmp_path / "mosquitto.conf"
+    config.write_text(text + f"\nlistener {port} 127.0.0.1\n")
+    process = subprocess.Popen(  # noqa: S603 - our own broker binary and config
+        [MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail(f"mosquitto did not start: {process.stderr.read().decode()[:500]}")
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def publisher(host: str, port: int):
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(host, port)
+    client.loop_start()
+    return client
+
+
+def message(device: str, seconds_ago: float, index: int) -> bytes:
+    when = timezone.now() - dt.timedelta(seconds=seconds_ago)
+    return json.dumps({"device": device, "time": when.isoformat(), "lat": -14.0 - index * 1e-5,
+                       "lon": -72.0, "speed_kmh": 40.0, "ignition": True}).encode()  # fmt: skip
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def start_worker(broker: tuple[str, int], client_id: str, group: str = "ingest"):
+    from minewatch.tracking.mqtt import MqttIngestWorker
+
+    worker = MqttIngestWorker(*broker, "minewatch/positions/#", shared_group=group,
+                              client_id=client_id).start()  # fmt: skip
+    assert worker.subscribed.wait(10)
+    return worker
+
+
+def publish_burst(broker: tuple[str, int], keys: list[str]) -> None:
+    client = publisher(*broker)
+    infos = [
+        client.publish(
+            f"minewatch/positions/{keys[i % len(keys)]}",
+            message(keys[i % len(keys)], BURST - i, i),
+            qos=1,
+        )  # fmt: skip
+        for i in range(BURST)
+    ]
+    for info in infos:
+        info.wait_for_publish(30)
+    client.loop_stop()
+    client.disconnect()
+
+
+@pytest.mark.mqtt
+def test_burst_of_10000_messages_arrives_whole(transactional_db, mosquitto) -> None:
+    """The burst arrives while the worker is away (restart): the broker must queue all of it.
+
+    With Mosquitto's default ``max_queued_messages 1000`` only about a thousand
+    of these would be delivered; the shipped configuration delivers every one.
+    """
+    keys = make_organisation_devices(DEVICES)
+    start_worker(mosquitto, "test-ingest-1").stop()  # the persistent session now exists
+    publish_burst(mosquitto, keys)
+    worker = start_worker(mosquitto, "test-ingest-1")
+    try:
+        assert wait_for(lambda: worker.acknowledged >= BURST, 120), worker.acknowledged
+        live = BURST // 10  # and fixes published while it is connected arrive too
+        client = publisher(*mosquitto)
+        infos = [
+            client.publish(
+                f"minewatch/positions/{keys[0]}", message(keys[0], 1.0 - i * 1e-4, BURST + i), qos=1
+            )  # fmt: skip
+            for i in range(live)
+        ]
+        for info in infos:
+            info.wait_for_publish(30)
+        client.loop_stop()
+        client.disconnect()
+        assert wait_for(lambda: worker.acknowledged >= BURST + live, 60), worker.acknowledged
+    finally:
+        worker.stop()
+    assert worker.received == BURST + live
+    assert Position.objects.filter(source="mqtt", attributes__ignition=True).count() == BURST + live
+
+
+@pytest.mark.mqtt
+def test_malformed_mqtt_message_is_counted_and_the_good_one_stored(
+    transactional_db, mosquitto
+) -> None:
+    keys = make_organisation_devices(1)
+    worker = start_worker(mosquitto, "test-ingest-2", group="")
+    try:
+        client = publisher(*mosquitto)
+        client.publish(
+            "minewatch/positions/x", b'{"device": "X", "lat": 1}', qos=1
+        ).wait_for_publish(5)
+        client.publish("minewatch/positions/x", message(keys[0], 5, 0), qos=1).wait_for_publish(5)
+        client.loop_stop()
+        client.disconnect()
+        assert wait_for(lambda: worker.acknowledged >= 2, 30)
+    finally:
+        worker.stop()
+    assert Position.objects.count() == 1
+    rejection = IngestRejection.objects.get(source="mqtt")
+    assert (rejection.reason, rejection.field, rejection.count) == ("malformed", "lon", 1)
