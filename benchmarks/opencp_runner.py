@@ -5,8 +5,10 @@ Usage (done for you by forecast.py)::
     benchmarks/.peer-opencp/venv/bin/python benchmarks/opencp_runner.py IN.json OUT.npz
 
 IN.json holds events already projected to local metres (x_m, y_m, t_s), the
-square cell size, the study polygon (same buffered hull as MineWatch's H3
-study area), the day starts to predict and the methods. OUT.npz holds, per
+square cell size, the region (grid origin and extent), the path of the grid
+mask (.npy, True = outside the study area; forecast.py keeps the squares whose
+centre is in the study region, the rule MineWatch's hexagons follow), the day
+starts to predict and the methods. OUT.npz holds, per
 method, the risk score of every masked grid cell for every predicted day, and
 the fit and predict seconds. Scoring is done by forecast.py with MineWatch's
 metric code, so both sides are measured identically. This file never imports
@@ -21,12 +23,10 @@ import time
 
 import numpy as np
 import open_cp.data
-import open_cp.geometry
 import open_cp.kde
 import open_cp.naive
 import open_cp.retrohotspot
 import open_cp.seppexp
-from shapely.geometry import Polygon
 
 
 def _points(events: dict, upto_s: float):
@@ -76,10 +76,9 @@ def main(in_path: str, out_path: str) -> None:
     cell_m = float(spec["cell_m"])
     xmin, ymin, xmax, ymax = spec["region"]
     region = open_cp.data.RectangularRegion(xmin, xmax, ymin, ymax)
-    grid = open_cp.data.Grid(cell_m, cell_m, xmin, ymin)
-    masked = open_cp.geometry.mask_grid_by_intersection(Polygon(spec["polygon"]), grid)
-    keep = ~masked.mask
-    out = {"mask": masked.mask, "xoffset": masked.xoffset, "yoffset": masked.yoffset}
+    mask = np.load(spec["mask_path"])
+    keep = ~mask
+    out = {"mask": mask, "xoffset": xmin, "yoffset": ymin}
     for method in spec["methods"]:
         try:
             out.update(_run_method(method, spec, region, cell_m, keep))

@@ -1,24 +1,32 @@
-"""MineWatch's sparse-data forecast ("blend"), self-tuned on the recent past.
+"""MineWatch's sparse-data forecast ("blend"): a self-tuned stack of rankings.
 
-At ~3 events a day most cells never see an event, so a raw count ranks a
-handful of cells and ties the rest, while a fixed-bandwidth KDE is too sharp
-in one district and too blurred in the next. The blend ranks cells by
+At ~3 events a day most cells never see an event, so the ranking that wins is
+the one that orders the few cells with history well *and* breaks the many ties
+among the rest with real information. The blend ranks cells by
 
-    score = (1 - w_parent) · [(1 - w_recent) · G_b · n_all + w_recent · G_b · n_recent]
-            + w_parent · parent share,
+    score = (1 - w) · base + w · recent + ε · wide + ε² · area share,
 
-each term normalised to sum one, where ``G_b`` is a Gaussian spread of
-bandwidth ``b`` over neighbouring cells, ``n_recent`` counts events with an
-exponential half-life, and the parent share spreads the counts of each cell's
-H3 ancestor ``parent_levels`` resolutions up evenly over its children
-(hierarchical smoothing: a sparse cell borrows strength from its district).
-An optional covariate ``prior`` (per cell, >= 0) multiplies the result.
+each term normalised to sum one, where
 
-**Self-tuning** (the part that wins on sparse data): every ``retune_days`` the
-blend replays the last ``validation_days`` of its own history, day by day,
-for each candidate (bandwidth × recency weight), and keeps the candidate that
-captured most events at the target coverages. The choice is made only from
-data before the predicted day, so the backtest stays honest.
+* ``base`` is one of: the raw long-run count; the count shrunk across H3
+  resolutions (:mod:`.hierarchy`, empirical Bayes with prior shape ``s``);
+  the count smoothed by a Gaussian of bandwidth ``b`` cell edges; or the grid
+  SEPP's expected count (background plus self-excitation, :mod:`.sepp`);
+* ``recent`` is the self-exciting part: events weighted by ``2^(-age/h)``
+  (half-life ``h`` days) spread over neighbours by a Gaussian of
+  ``recent_bandwidth_edges``, so a fresh event lifts the cells around it;
+* ``ε · wide`` (``tie_break``, tiny) orders cells the other terms tie, by a
+  wide smoothing of the long-run counts; the area share orders what is left.
+  A raw count ties every cell with the same count; this keeps the count's
+  order and only decides inside ties (lexicographic in effect);
+* an optional covariate ``prior`` (per cell, >= 0) multiplies the result.
+
+**Self-tuning**: every ``retune_days`` the blend replays its own recent past
+(the days holding the last ``validation_events`` events, at least
+``validation_days`` days), training on the events before each replayed day
+exactly as the backtest does, and keeps the candidate (base × recent weight
+× half-life) that captured most events at ``tune_coverages``. Only data before
+the predicted day is used, so a backtest of the blend stays honest.
 """
 
 from __future__ import annotations
@@ -29,7 +37,11 @@ import h3
 import numpy as np
 
 from minewatch.risk.engine.grid import StudyArea, gaussian_operator, parent_groups
-from minewatch.risk.engine.metrics import expected_hits_at_coverage
+from minewatch.risk.engine.hierarchy import hierarchical_counts
+from minewatch.risk.engine.metrics import expected_hits_at_coverages
+from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
+
+MIN_TRAINING_EVENTS = 5
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
@@ -38,27 +50,46 @@ def _normalised(values: np.ndarray) -> np.ndarray:
 
 
 class Blend:
-    """Self-tuned blend of smoothed long-run and recent counts, shrunk to H3 parents.
+    """Self-tuned stack: long-run base (count, H3 shrinkage, KDE or SEPP) + recent + tie-break.
 
     Parameters
     ----------
     area : StudyArea
     bandwidths_edges : sequence of float
-        Candidate Gaussian bandwidths, in mean cell edge lengths.
+        Candidate Gaussian bandwidths of the smoothed base, in cell edges.
     recent_weights : sequence of float
-        Candidate weights of the recency term, 0..1.
+        Candidate weights ``w`` of the recency (self-exciting) term, 0..1.
     half_life_days : float
-        Half-life of the recency term, days.
+        Half-life of the recency term, days (see also ``half_lives_days``).
     w_parent : float
-        Weight of the H3 parent share, 0..1.
+        Extra weight of the H3 parent's rate spread by area, 0..1 (0 = off;
+        the shrinkage bases already use the parents).
     parent_levels : int
-        How many resolutions up the parent is.
+        How many H3 resolutions up the shrinkage goes.
     validation_days, retune_days : int
-        Replay window for tuning and how often to re-tune, days.
+        Least replay window for tuning and how often to re-tune, days.
     tune_coverages : sequence of float
         Area fractions whose captured events are maximised.
     prior : numpy.ndarray, optional
         Covariate prior per cell (e.g. 1 + nearness to a corridor), >= 0.
+    shrink_strengths : sequence of float
+        Candidate prior shapes ``s`` of the hierarchical shrinkage, pseudo-events.
+    half_lives_days : sequence of float, optional
+        Candidate half-lives of the recency term, days (default: ``half_life_days``).
+    recent_bandwidth_edges : float
+        Spread of the recency term, cell edges.
+    tie_break : float
+        Weight ``ε`` of the wide smoothing that orders ties (0 = none).
+    validation_events : int
+        Replay at least the days holding this many recent events.
+    use_sepp : bool
+        Offer the grid SEPP as a base candidate.
+
+    Examples
+    --------
+    >>> model = Blend(area)  # doctest: +SKIP
+    >>> model.fit(history); model.predict(day, 1.0).shape == (area.n_cells,)  # doctest: +SKIP
+    True
     """
 
     name = "blend"
@@ -67,36 +98,58 @@ class Blend:
         self,
         area: StudyArea,
         bandwidths_edges: Sequence[float] = (0.75, 1.5, 3.0, 6.0),
-        recent_weights: Sequence[float] = (0.0, 0.3),
+        recent_weights: Sequence[float] = (0.0, 0.1, 0.3),
         half_life_days: float = 14.0,
-        w_parent: float = 0.05,
-        parent_levels: int = 2,
+        w_parent: float = 0.0,
+        parent_levels: int = 3,
         validation_days: int = 60,
         retune_days: int = 7,
         tune_coverages: Sequence[float] = (0.05, 0.10),
         prior: np.ndarray | None = None,
+        shrink_strengths: Sequence[float] = (0.3, 1.0, 3.0),
+        half_lives_days: Sequence[float] | None = None,
+        recent_bandwidth_edges: float = 1.5,
+        tie_break: float = 1e-3,
+        validation_events: int = 150,
+        use_sepp: bool = True,
     ) -> None:
-        if not 0 <= w_parent <= 1 or not all(0 <= w <= 1 for w in recent_weights):
-            raise ValueError("w_parent and recent_weights must be weights in [0, 1]")
-        if not bandwidths_edges or min(bandwidths_edges) <= 0:
-            raise ValueError(f"bandwidths_edges must be > 0 cell edges, got {bandwidths_edges!r}")
-        if not half_life_days > 0:
-            raise ValueError(f"half_life_days must be > 0 days, got {half_life_days!r}")
+        half_lives = tuple(half_lives_days or (half_life_days,))
+        _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, shrink_strengths)
         self.area = area
         edge_m = float(h3.average_hexagon_edge_length(area.resolution, unit="m"))
         self.operators = [gaussian_operator(area, b * edge_m) for b in bandwidths_edges]
-        self.candidates = [(b, w) for b in range(len(self.operators)) for w in recent_weights]
-        self.half_life_days, self.w_parent = half_life_days, w_parent
+        self.recent_operator = gaussian_operator(area, recent_bandwidth_edges * edge_m)
+        self.wide_operator = self.operators[int(np.argmax(bandwidths_edges))]
         levels = min(parent_levels, area.resolution)
-        self.groups = parent_groups(area, levels) if levels > 0 else np.arange(area.n_cells)
-        self.group_area = np.bincount(self.groups, weights=area.area_m2)
+        self.groups = [parent_groups(area, k) for k in range(levels, 0, -1)]
+        self.bases = (
+            [("count", 0)]
+            + [("shrink", s) for s in shrink_strengths]
+            + [("kde", i) for i in range(len(self.operators))]
+            + ([("sepp", 0)] if use_sepp else [])
+        )
+        recents = [(0.0, half_lives[0])] + [
+            (w, h) for w in recent_weights if w > 0 for h in half_lives
+        ]
+        self.candidates = [(b, w, h) for b in range(len(self.bases)) for w, h in recents]
+        self.w_parent, self.tie_break = w_parent, tie_break
         self.validation_days, self.retune_days = validation_days, retune_days
+        self.validation_events = validation_events
         self.tune_coverages = tuple(tune_coverages)
         self.prior = _check_prior(area, prior)
-        self.chosen = self.candidates[len(self.candidates) // 2]
+        self.chosen = (1, 0.0, half_lives[0])  # shrinkage, no recency, until tuned
         self.tuned_at: float | None = None
         self.cell = np.zeros(0, dtype=np.int64)
         self.t_days = np.zeros(0)
+
+    @property
+    def chosen_description(self) -> str:
+        """The candidate in use, e.g. ``'shrink(1.0) + 0.1 recent(h=14 d)'``."""
+        (kind, value), w, h = self.bases[self.chosen[0]], self.chosen[1], self.chosen[2]
+        base = {"count": "count", "sepp": "sepp"}.get(kind) or (
+            f"shrink({value})" if kind == "shrink" else f"kde(#{value})"
+        )
+        return base if w == 0 else f"{base} + {w} recent(h={h:g} d)"
 
     def fit(self, history) -> None:
         """Keep the history (``.cell``, ``.t_days`` sorted by time) and re-tune when due."""
@@ -108,37 +161,66 @@ class Blend:
             self.chosen = self._tune(now)
             self.tuned_at = now
 
-    def _score(self, n: int, start_day: float, candidate: tuple[int, float]) -> np.ndarray:
+    def _base(self, index: int, counts: np.ndarray, n: int, day: float) -> np.ndarray:
+        kind, value = self.bases[index]
+        if kind == "count":
+            return counts
+        if kind == "shrink":
+            return hierarchical_counts(counts, self.area.area_m2, self.groups, value)
+        if kind == "kde":
+            return self.operators[value] @ counts
         cells, t_days = self.cell[:n], self.t_days[:n]
-        operator, w_recent = self.operators[candidate[0]], candidate[1]
+        model = fit_grid_sepp(cells, t_days, self.area.n_cells, iterations=15)
+        return predict_grid_sepp(model, cells, t_days, day, 1.0)
+
+    def _terms(self, n: int, day: float, bases, half_lives) -> tuple[dict, dict, np.ndarray]:
+        """Normalised base, recent and tie-break terms on the first ``n`` events."""
+        cells, t_days = self.cell[:n], self.t_days[:n]
         counts = np.bincount(cells, minlength=self.area.n_cells).astype(float)
-        local = (1 - w_recent) * _normalised(operator @ counts)
-        if w_recent > 0:
-            decay = np.exp2(-(start_day - t_days) / self.half_life_days)
-            recent = np.bincount(cells, weights=decay, minlength=self.area.n_cells)
-            local += w_recent * _normalised(operator @ recent)
-        group_counts = np.bincount(self.groups, weights=counts, minlength=len(self.group_area))
-        parent = _normalised(group_counts[self.groups] / self.group_area[self.groups])
-        score = (1 - self.w_parent) * local + self.w_parent * _normalised(
-            parent * self.area.area_m2
-        )
-        score += 1e-9 * self.area.area_m2 / self.area.total_area_m2
+        base = {b: _normalised(self._base(b, counts, n, day)) for b in bases}
+        recent = {}
+        for h in half_lives:
+            decayed = np.bincount(
+                cells, weights=np.exp2(-(day - t_days) / h), minlength=len(counts)
+            )
+            recent[h] = _normalised(self.recent_operator @ decayed)
+        extra = self.tie_break * _normalised(self.wide_operator @ counts)
+        extra += self.tie_break**2 * self.area.area_m2 / self.area.total_area_m2
+        if self.w_parent > 0:
+            groups, area_m2 = self.groups[-1], self.area.area_m2
+            per_m2 = np.bincount(groups, weights=counts) / np.bincount(groups, weights=area_m2)
+            extra += self.w_parent * _normalised(per_m2[groups] * area_m2)
+        return base, recent, extra
+
+    def _combine(self, terms, candidate) -> np.ndarray:
+        base, recent, extra = terms
+        b, w, h = candidate
+        score = (1 - w) * base[b] + (w * recent[h] if w > 0 else 0.0) + extra
         return score if self.prior is None else _normalised(score * self.prior)
 
-    def _tune(self, now: float) -> tuple[int, float]:
+    def _validation_days(self, now: float) -> np.ndarray:
+        first = now - self.validation_days
+        if len(self.t_days) > self.validation_events:
+            first = min(first, float(np.floor(self.t_days[-self.validation_events])))
+        days = np.unique(np.floor(self.t_days[self.t_days >= first]))
+        return days[days < now]
+
+    def _tune(self, now: float) -> tuple[int, float, float]:
         captured = np.zeros(len(self.candidates))
-        for day in np.arange(now - self.validation_days, now):
+        bases = sorted({c[0] for c in self.candidates})
+        half_lives = sorted({c[2] for c in self.candidates})
+        for day in self._validation_days(now):
             n_before = int(np.searchsorted(self.t_days, day, side="left"))
             n_until = int(np.searchsorted(self.t_days, day + 1, side="left"))
-            if n_before == 0 or n_until == n_before:
+            if n_before < MIN_TRAINING_EVENTS or n_until == n_before:
                 continue
             hits = np.bincount(self.cell[n_before:n_until], minlength=self.area.n_cells)
+            terms = self._terms(n_before, day, bases, half_lives)
             for index, candidate in enumerate(self.candidates):
-                score = self._score(n_before, day, candidate)
-                captured[index] += sum(
-                    expected_hits_at_coverage(score, self.area.area_m2, hits, c)
-                    for c in self.tune_coverages
-                )
+                score = self._combine(terms, candidate)
+                captured[index] += expected_hits_at_coverages(
+                    score, self.area.area_m2, hits, self.tune_coverages
+                ).sum()
         if not captured.any():
             return self.chosen
         return self.candidates[int(np.argmax(captured))]
@@ -147,9 +229,21 @@ class Blend:
         """Expected events per cell in ``[start_day, start_day + horizon_days)``."""
         if len(self.cell) == 0:
             return np.zeros(self.area.n_cells) if self.prior is None else self.prior.copy()
-        score = self._score(len(self.cell), start_day, self.chosen)
+        terms = self._terms(len(self.cell), start_day, [self.chosen[0]], [self.chosen[2]])
+        score = _normalised(self._combine(terms, self.chosen))
         rate_per_day = len(self.cell) / max(float(np.ptp(self.t_days)), 1.0)
         return score * rate_per_day * horizon_days
+
+
+def _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, strengths) -> None:
+    if not 0 <= w_parent <= 1 or not all(0 <= w <= 1 for w in recent_weights):
+        raise ValueError("w_parent and recent_weights must be weights in [0, 1]")
+    if not bandwidths_edges or min(bandwidths_edges) <= 0:
+        raise ValueError(f"bandwidths_edges must be > 0 cell edges, got {bandwidths_edges!r}")
+    if min(half_lives) <= 0:
+        raise ValueError(f"half-lives must be > 0 days, got {half_lives!r}")
+    if any(s < 0 for s in strengths):
+        raise ValueError(f"shrink_strengths must be >= 0 pseudo-events, got {strengths!r}")
 
 
 def _check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:

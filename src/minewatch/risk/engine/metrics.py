@@ -79,3 +79,32 @@ def hit_rate_and_pai(
         return None, None
     hit_rate = captured / total_events
     return hit_rate, hit_rate / coverage
+
+
+def expected_hits_at_coverages(
+    scores: np.ndarray,
+    area_m2: np.ndarray,
+    hits_per_cell: np.ndarray,
+    coverages: tuple[float, ...],
+) -> np.ndarray:
+    """:func:`expected_hits_at_coverage` at several coverages from one sort.
+
+    Examples
+    --------
+    >>> hits = np.array([2, 0, 1, 1])
+    >>> expected_hits_at_coverages(np.array([3.0, 1, 0, 0]), np.ones(4), hits, (0.25, 0.5))
+    array([2., 2.])
+    """
+    if not all(0 < c <= 1 for c in coverages):
+        raise ValueError(f"coverages must be fractions in (0, 1], got {coverages!r}")
+    levels, block = np.unique(-np.asarray(scores, float), return_inverse=True)
+    block_area = np.bincount(block, weights=area_m2, minlength=len(levels))
+    block_hits = np.bincount(block, weights=hits_per_cell, minlength=len(levels))
+    cumulative_area = np.cumsum(block_area)
+    cumulative_hits = np.concatenate([[0.0], np.cumsum(block_hits)])
+    area_before = np.concatenate([[0.0], cumulative_area])
+    budget = np.asarray(coverages, float) * cumulative_area[-1]
+    cut = np.minimum(np.searchsorted(cumulative_area, budget, side="left"), len(levels) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(block_area[cut] > 0, (budget - area_before[cut]) / block_area[cut], 0.0)
+    return cumulative_hits[cut] + np.clip(share, 0.0, 1.0) * block_hits[cut]
