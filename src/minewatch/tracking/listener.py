@@ -24,7 +24,7 @@ from minewatch.tracking.receivers import (
     Answer,
     answer_for,
     bearer_token,
-    malformed,
+    malformed_in_thread,
     osmand_fixes,
     sample_of,
 )
@@ -61,7 +61,7 @@ class OsmandApp:
             )  # fmt: skip
         except ProtocolError as error:
             return await asyncio.to_thread(
-                malformed, error, source=IngestSource.OSMAND, query=query, body=body
+                malformed_in_thread, error, source=IngestSource.OSMAND, query=query, body=body
             )
         token = token or bearer_token(headers.get("authorization", ""))
         future = self.batcher.submit(fixes, token=token, sample=sample_of(query, body))

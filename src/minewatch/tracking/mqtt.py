@@ -128,6 +128,10 @@ class MqttIngestWorker:
             )  # fmt: skip
         except Exception:
             logger.exception("could not count a malformed MQTT message")
+        finally:
+            from django.db import connections
+
+            connections.close_all()  # the network thread is not a request: do not keep it
 
     def start(self) -> MqttIngestWorker:
         """Connect and run the network loop in a background thread."""

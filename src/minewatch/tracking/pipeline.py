@@ -17,7 +17,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from minewatch.tracking.engine import Fix
 from minewatch.tracking.services.ingest import IngestResult, ingest_fixes
@@ -93,7 +93,7 @@ class IngestBatcher:
                 break
             items, stopping = self._collect(first)
             self._ingest(items)
-        close_old_connections()
+        connections.close_all()  # this thread's connections: the thread ends
 
     def _ingest(self, items: list[_Item]) -> None:
         fixes, tokens, trusted = [], [], []

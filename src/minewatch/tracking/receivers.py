@@ -130,6 +130,16 @@ def malformed(error: ProtocolError, *, source: str, query: str, body: bytes) -> 
     return rejected(problem)
 
 
+def malformed_in_thread(error: ProtocolError, *, source: str, query: str, body: bytes) -> Answer:
+    """:func:`malformed` for a helper thread: closes that thread's connection afterwards."""
+    from django.db import connections
+
+    try:
+        return malformed(error, source=source, query=query, body=body)
+    finally:
+        connections.close_all()
+
+
 def rejected(problem: Rejection) -> Answer:
     return Answer(400, {problem.field: [problem.message], "reason": problem.reason})
 

@@ -32,7 +32,7 @@ from minewatch.tracking.engine import Detection as EngineDetection
 from minewatch.tracking.engine import Fix, validate_fix
 from minewatch.tracking.engines import DeviceInfo, OrgEngine, directory, registry
 from minewatch.tracking.models import Detection, Device, IngestRejection, TrackerState
-from minewatch.tracking.services.storage import insert_positions
+from minewatch.tracking.services.storage import insert_positions, upsert_tracker_states
 
 logger = logging.getLogger("minewatch.tracking")
 
@@ -133,8 +133,7 @@ def ingest_fixes(
             with transaction.atomic():
                 result.accepted = len(accepted)
                 result.detections = _store_and_detect(accepted, devices, source, now)
-                for problem in result.rejected:
-                    count_rejection(problem, source=source, sample=sample, now=now)
+                _count_rejections(result.rejected, source=source, sample=sample, now=now)
         except Exception:
             # The engines may have advanced past what was stored: rebuild from the database.
             registry.invalidate()
@@ -252,34 +251,28 @@ def _save_states(
     for fix in fixes:
         if fix.device_key not in latest or fix.fix_time >= latest[fix.device_key].fix_time:
             latest[fix.device_key] = fix
-    states = org_engine.engine.export_state()
-    rows = [
-        TrackerState(
-            device_id=devices[key].pk,
-            state=states[key].to_dict(),
-            last_position=_last_position(fix),
-            updated_at=now,
-        )  # fmt: skip
-        for key, fix in latest.items()
-    ]
-    _upsert_states(rows)
-
-
-def _upsert_states(rows: list[TrackerState]) -> None:
-    """Insert or update tracker states; an older fix never replaces a newer last position."""
-    existing = dict(
-        TrackerState.objects.filter(device_id__in=[r.device_id for r in rows]).values_list(
-            "device_id", "last_position"
+    engine = org_engine.engine
+    zone_keys = [zone.key for zone in engine.zones]
+    rows = []
+    for key, fix in latest.items():
+        state = engine.state.export(engine.device_id(key), zone_keys, engine.alarm_names)
+        # A batch of only out-of-order fixes must not move the last known position back.
+        is_newest = round(fix.fix_time.timestamp() * 1000) >= state.last_time_ms
+        rows.append(
+            (devices[key].pk, state_dict(state), _last_position(fix) if is_newest else None)
         )
-    )
-    for row in rows:
-        old = existing.get(row.device_id) or {}
-        if old.get("fix_time", "") > row.last_position["fix_time"]:
-            row.last_position = old
-    TrackerState.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["device"],
-        update_fields=["state", "last_position", "updated_at"],
-    )  # fmt: skip
+    upsert_tracker_states(rows, now=now)
+
+
+def state_dict(state: Any) -> dict[str, Any]:
+    """``DeviceState.to_dict`` without ``dataclasses.asdict``'s deep copies (hot path)."""
+    data = dict(vars(state))
+    data["zones_inside"] = list(state.zones_inside)
+    data["runs"] = {name: list(run) for name, run in state.runs.items()}
+    for name in ("last_lat", "last_lon"):
+        if data[name] != data[name]:
+            data[name] = None
+    return data
 
 
 def _last_position(fix: Fix) -> dict[str, Any]:
@@ -304,16 +297,28 @@ def _publish_positions(fixes: list[Fix], devices: dict[str, DeviceInfo]) -> None
         publish(Event("tracking.position", device.organisation_id, payload, device.site_id))
 
 
-def count_rejection(
-    problem: Rejection, *, source: str, sample: str = "", now: dt.datetime | None = None
+def _count_rejections(
+    problems: list[Rejection], *, source: str, sample: str, now: dt.datetime
 ) -> None:
-    """Add one to the counter of (device identifier, source, reason)."""
+    """One counter update per (device, reason) of a batch, however many fixes it refused."""
+    groups: dict[tuple[str, str], list[Rejection]] = defaultdict(list)
+    for problem in problems:
+        groups[(problem.device_key, problem.reason)].append(problem)
+    for same in groups.values():
+        count_rejection(same[-1], source=source, sample=sample, now=now, times=len(same))
+
+
+def count_rejection(
+    problem: Rejection, *, source: str, sample: str = "", now: dt.datetime | None = None,
+    times: int = 1,
+) -> None:  # fmt: skip
+    """Add ``times`` to the counter of (device identifier, source, reason)."""
     now = now or timezone.now()
     key = problem.device_key[:64]
     updated = IngestRejection.objects.filter(
         device_key=key, source=source, reason=problem.reason
     ).update(
-        count=F("count") + 1, last_at=now, field=problem.field,
+        count=F("count") + times, last_at=now, field=problem.field,
         last_message=problem.message[:300], last_sample=sample[:SAMPLE_CHARS],
     )  # fmt: skip
     if updated:
@@ -325,11 +330,12 @@ def count_rejection(
         with transaction.atomic():
             IngestRejection.objects.create(
                 organisation_id=organisation_id, device_key=key, source=source,
-                reason=problem.reason, field=problem.field, count=1, first_at=now, last_at=now,
+                reason=problem.reason, field=problem.field, count=times, first_at=now,
+                last_at=now,
                 last_message=problem.message[:300], last_sample=sample[:SAMPLE_CHARS],
             )  # fmt: skip
     except IntegrityError:  # created meanwhile by another process
-        count_rejection(problem, source=source, sample=sample, now=now)
+        count_rejection(problem, source=source, sample=sample, now=now, times=times)
 
 
 def reject_input(
@@ -358,6 +364,6 @@ def advance_clock(now: dt.datetime | None = None) -> list[Detection]:
             states = org_engine.engine.export_state()
             for key in keys & set(devices):
                 TrackerState.objects.filter(device_id=devices[key].pk).update(
-                    state=states[key].to_dict(), updated_at=now
+                    state=state_dict(states[key]), updated_at=now
                 )
     return stored

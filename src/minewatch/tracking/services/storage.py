@@ -39,10 +39,56 @@ def insert_positions(rows: Sequence[dict[str, Any]], *, method: str = "auto") ->
     )
     if use_copy:
         _copy_positions(rows)
+    elif connection.vendor == "sqlite":
+        _sqlite_positions(rows)
     else:
         Position.objects.bulk_create(
             [Position(**row) for row in rows], ignore_conflicts=True, batch_size=2000
         )
+
+
+def _sqlite_positions(rows: Sequence[dict[str, Any]]) -> None:
+    """``INSERT OR IGNORE`` with values adapted as Django stores them (naive UTC text)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    values = [
+        (row["device_id"], adapt(row["fix_time"]), adapt(row["received_at"]), row["lat"],
+         row["lon"], row["speed_kmh"], row["course"], row["altitude"], row["accuracy"],
+         json.dumps(row["attributes"] or {}), row["source"])
+        for row in rows
+    ]  # fmt: skip
+    marks = ", ".join(["%s"] * len(COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT OR IGNORE INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608
+            values,
+        )
+
+
+def upsert_tracker_states(
+    rows: Sequence[tuple[int, dict[str, Any], dict[str, Any] | None]], *, now: dt.datetime
+) -> None:
+    """Save engine state per device; ``None`` as last position keeps the stored one."""
+    from minewatch.tracking.models import TrackerState
+
+    table = TrackerState._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with_position = [(d, json.dumps(s), json.dumps(p), stamp) for d, s, p in rows if p is not None]
+    state_only = [(d, json.dumps(s), "{}", stamp) for d, s, p in rows if p is None]
+    insert = f"INSERT INTO {table} (device_id, state, last_position, updated_at) VALUES "  # noqa: S608
+    marks = "(%s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        if with_position:
+            cursor.executemany(
+                insert + marks + " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, "
+                "last_position = excluded.last_position, updated_at = excluded.updated_at",
+                with_position,
+            )
+        if state_only:
+            cursor.executemany(
+                insert + marks + " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                state_only,
+            )
 
 
 def _copy_positions(rows: Sequence[dict[str, Any]]) -> None:

@@ -1,0 +1,379 @@
+"""Benchmark tracking ingest end to end: OsmAnd over HTTP, MQTT, SQLite and PostgreSQL.
+
+For each database it creates a fresh one, 100 convoys of 2 tracked vehicles on
+the southern corridor (trips en route, so every detector runs), starts
+``minewatch serve --osmand-port`` as a subprocess and measures:
+
+* HTTP: sustained fixes/s, concurrent keep-alive senders (separate processes)
+  against the OsmAnd listener (``--osmand-port``) and, for reference, against
+  ``/ingest/osmand/`` on the main (Django) server;
+* latency: p50/p99 of the request time at a paced 1,000 fixes/s. A 200 is sent
+  only after the fix is committed and its detections stored and published, so
+  this is an upper bound of fix → detection latency; alarm fixes (10/s) are
+  reported apart;
+* MQTT: ``minewatch tracking mqtt`` against our own Mosquitto (deploy/mosquitto/
+  minewatch.conf), N messages published by separate processes, fixes/s until all stored;
+* storage alone: COPY vs batched INSERT on PostgreSQL, INSERT OR IGNORE on SQLite.
+
+    .venv/bin/python benchmarks/tracking_ingest.py --seconds 15 --mqtt-messages 100000
+
+The machine's load average is printed with every result (it is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MINEWATCH = str(ROOT / ".venv" / "bin" / "minewatch")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEVICES = 200
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+# -- setup (runs in a child process with the benchmark's environment) -------------------
+
+
+def setup_database(env: dict[str, str]) -> None:
+    subprocess.run([MINEWATCH, "migrate"], env=env, check=True, capture_output=True)
+    code = "from benchmarks.tracking_ingest import create_fleet; create_fleet()"
+    subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(ROOT)},
+                   check=True)  # fmt: skip
+
+
+def create_fleet() -> None:
+    """An organisation, the corridor, 100 trips en route with a truck and an escort each."""
+    import django
+
+    django.setup()
+    from minewatch.core import services as core_services
+    from minewatch.geo import services as geo_services
+    from minewatch.geo.peru_places import SOUTHERN_CORRIDOR, densify
+    from minewatch.tracking.services import fleet
+
+    org = core_services.create_organisation(actor=None, name="Bench", kind="mining_company")
+    route = geo_services.save_route(
+        actor=None, organisation=org, name="Corridor",
+        geometry={"type": "LineString", "coordinates": densify(SOUTHERN_CORRIDOR)}, buffer_m=600,
+    )  # fmt: skip
+    for n in range(DEVICES // 2):
+        members = []
+        for kind, role in (("truck", "cargo"), ("escort", "escort")):
+            vehicle = fleet.save_vehicle(actor=None, organisation=org, plate=f"{kind[0]}{n}",
+                                         kind=kind)  # fmt: skip
+            fleet.save_device(actor=None, organisation=org, unique_id=f"B{2 * n + len(members)}",
+                              vehicle=vehicle)  # fmt: skip
+            members.append((vehicle, role))
+        trip = fleet.save_trip(actor=None, organisation=org, reference=f"T{n}", route=route,
+                               vehicles=members)  # fmt: skip
+        fleet.change_trip_status(trip, actor=None, to_status="en_route")
+
+
+def route_points() -> list[tuple[float, float]]:
+    from minewatch.geo.peru_places import SOUTHERN_CORRIDOR, densify
+
+    return [(lat, lon) for lon, lat in densify(SOUTHERN_CORRIDOR)]
+
+
+# -- HTTP senders (child processes) ----------------------------------------------------
+
+
+def fix_query(device: int, k: int, points: list, base_ms: int, alarm: bool = False) -> str:
+    lat, lon = points[(device * 7 + k // 30) % len(points)]
+    query = (f"id=B{device}&lat={lat:.6f}&lon={lon:.6f}&timestamp={base_ms + k * 1000}"
+             f"&speed=27.0&bearing=120&accuracy=6")  # fmt: skip
+    return query + ("&alarm=sos" if alarm else "")
+
+
+async def _connection(port, path, queue, latencies, counts, stop_at, pace_s):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    while time.monotonic() < stop_at:
+        try:
+            query, is_alarm = queue.pop()
+        except IndexError:
+            return
+        started = time.perf_counter()
+        writer.write(f"GET {path}?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        headers = dict(
+            line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:] if b":" in line
+        )
+        await reader.readexactly(int(headers.get(b"content-length", b"0")))
+        latencies.append((time.perf_counter() - started, is_alarm))
+        try:
+            status = int(head.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            raise RuntimeError(f"unexpected answer {head[:200]!r}") from None
+        counts[status] = counts.get(status, 0) + 1
+        if b"close" in headers.get(b"connection", b""):
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        if pace_s:
+            await asyncio.sleep(max(0.0, pace_s - (time.perf_counter() - started)))
+    writer.close()
+
+
+def sender(args: tuple) -> dict:
+    port, path, devices, connections, seconds, rate_per_conn, base_ms, alarm_every = args
+    points = route_points()
+    per_device = 100_000
+    work = [(fix_query(d, k, points, base_ms, alarm_every and (k % alarm_every == 1)),
+             bool(alarm_every and k % alarm_every == 1))
+            for k in range(min(per_device, int(seconds * 4000 / len(devices)) + 50))
+            for d in devices]  # fmt: skip
+    work.reverse()
+    latencies, counts = [], {}
+    pace = 1.0 / rate_per_conn if rate_per_conn else 0.0
+
+    async def main() -> None:
+        stop_at = time.monotonic() + seconds
+        await asyncio.gather(*[_connection(port, path, work, latencies, counts, stop_at, pace)
+                               for _ in range(connections)])  # fmt: skip
+
+    started = time.monotonic()
+    asyncio.run(main())
+    return {"latencies": latencies, "counts": counts, "elapsed": time.monotonic() - started}
+
+
+def http_run(port, path, *, processes, connections, seconds, rate=0.0, alarm_every=0, base_ms):
+    share = DEVICES // processes
+    rate_per_conn = rate / (processes * connections) if rate else 0.0
+    jobs = [(port, path, list(range(p * share, (p + 1) * share)), connections, seconds,
+             rate_per_conn, base_ms, alarm_every) for p in range(processes)]  # fmt: skip
+    with mp.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(sender, jobs)
+    latencies = [x for r in results for x in r["latencies"]]
+    ok = sum(r["counts"].get(200, 0) for r in results)
+    other = {s: n for r in results for s, n in r["counts"].items() if s != 200}
+    elapsed = max(r["elapsed"] for r in results)
+    return ok, other, elapsed, latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# -- MQTT ------------------------------------------------------------------------------
+
+
+def publisher(args: tuple) -> float:
+    import paho.mqtt.client as mqtt
+
+    port, devices, count, base_ms = args
+    points = route_points()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{devices[0]}")
+    client.max_inflight_messages_set(2000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    started, infos = time.monotonic(), []
+    for k in range(count // len(devices) + 1):
+        for d in devices:
+            lat, lon = points[(d * 7 + k // 30) % len(points)]
+            body = json.dumps({"device": f"B{d}", "time": base_ms + k * 1000, "lat": lat,
+                               "lon": lon, "speed_kmh": 50.0})  # fmt: skip
+            infos.append(client.publish(f"minewatch/positions/B{d}", body, qos=1))
+    for info in infos:
+        info.wait_for_publish(120)
+    client.loop_stop()
+    client.disconnect()
+    return time.monotonic() - started
+
+
+def position_count(env: dict[str, str]) -> int:
+    url = env.get("MINEWATCH_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT count(*) FROM tracking_position").fetchone()[0]
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
+        return conn.execute("SELECT count(*) FROM tracking_position").fetchone()[0]
+
+
+def mqtt_run(env: dict[str, str], messages: int, workers: int, base_ms: int) -> str:
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.path.exists(mosquitto):
+        return "MQTT: skipped (no mosquitto binary)"
+    tmp = Path(tempfile.mkdtemp(prefix="mw-bench-mqtt-"))
+    tmp.chmod(0o777)
+    port = free_port()
+    text = (ROOT / "deploy/mosquitto/minewatch.conf").read_text()
+    (tmp / "m.conf").write_text(text.replace("/var/lib/mosquitto/", f"{tmp}/")
+                                + f"\nlistener {port} 127.0.0.1\n")  # fmt: skip
+    broker = subprocess.Popen([mosquitto, "-c", str(tmp / "m.conf")], stderr=subprocess.DEVNULL)
+    wait_port(port)
+    before = position_count(env)
+    ingest = [subprocess.Popen([MINEWATCH, "tracking", "mqtt", "--broker", f"127.0.0.1:{port}",
+                                "--client-id", f"bench-ingest-{i}"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for i in range(workers)]  # fmt: skip
+    time.sleep(4)
+    try:
+        started = time.monotonic()
+        share = DEVICES // 2
+        jobs = [(port, list(range(p * share, (p + 1) * share)), messages // 2, base_ms)
+                for p in range(2)]  # fmt: skip
+        with mp.get_context("spawn").Pool(2) as pool:
+            publish_s = max(pool.map(publisher, jobs))
+        target, stored = before + 2 * (messages // 2 // share + 1) * share, before
+        while time.monotonic() - started < 600 and stored < target:
+            time.sleep(0.25)
+            stored = position_count(env)
+        elapsed = time.monotonic() - started
+    finally:
+        for process in ingest:
+            process.terminate()
+        broker.terminate()
+    total = stored - before
+    return (
+        f"MQTT ({workers} worker(s)): {total} fixes stored in {elapsed:.1f} s = "
+        f"{total / elapsed:,.0f} fixes/s (publishers took {publish_s:.1f} s); {load()}"
+    )
+
+
+# -- storage alone -----------------------------------------------------------------------
+
+
+def storage_run(env: dict[str, str]) -> str:
+    code = "from benchmarks.tracking_ingest import storage_child; storage_child()"
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(ROOT)},
+                          check=True, capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def storage_child() -> None:
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from minewatch.tracking.models import Device
+    from minewatch.tracking.services.storage import insert_positions
+
+    device = Device.objects.first()
+    base = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    methods = ["copy", "insert"] if connection.vendor == "postgresql" else ["insert"]
+    lines = []
+    for n, method in enumerate(methods):
+        rows = [{"device_id": device.pk, "fix_time": base + dt.timedelta(seconds=i, days=n),
+                 "received_at": base, "lat": -14.0, "lon": -72.0, "speed_kmh": 40.0,
+                 "course": 90.0, "altitude": 3800.0, "accuracy": 5.0,
+                 "attributes": {"batt": 80}, "source": "replay"} for i in range(50_000)]  # fmt: skip
+        started = time.perf_counter()
+        for chunk in range(0, len(rows), 2000):
+            insert_positions(rows[chunk : chunk + 2000], method=method)
+        elapsed = time.perf_counter() - started
+        lines.append(f"storage {connection.vendor} {method}: {len(rows) / elapsed:,.0f} rows/s "
+                     f"(batches of 2000)")  # fmt: skip
+    print("; ".join(lines))
+
+
+# -- one database ----------------------------------------------------------------------
+
+
+def run_database(name: str, url: str | None, args: argparse.Namespace) -> None:
+    data = Path(tempfile.mkdtemp(prefix=f"mw-bench-{name}-"))
+    env = {**os.environ, "MINEWATCH_DATA_DIR": str(data),
+           "DJANGO_SETTINGS_MODULE": "minewatch.settings"}  # fmt: skip
+    env["MINEWATCH_DATABASE_URL"] = url or f"sqlite:///{data / 'bench.sqlite3'}"
+    if url:
+        import psycopg
+
+        db = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db}"')
+    setup_database(env)
+    web, osmand = free_port(), free_port()
+    server = subprocess.Popen([MINEWATCH, "serve", "--port", str(web), "--osmand-port",
+                               str(osmand), "--no-migrate"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_port(web)
+        wait_port(osmand)
+        base_ms = int((time.time() - 3 * 86400) * 1000)
+        print(f"\n== {name} ==")
+        for label, port, path, offset in (("OsmAnd listener", osmand, "/", 0),
+                                          ("Django /ingest/osmand/", web, "/ingest/osmand/", 1)):  # fmt: skip
+            ok, other, elapsed, _ = http_run(
+                port, path, processes=2, connections=args.connections, seconds=args.seconds,
+                base_ms=base_ms + offset * 86_400_000 // 3,
+            )  # fmt: skip
+            print(f"HTTP {label}: {ok:,} fixes in {elapsed:.1f} s = {ok / elapsed:,.0f} fixes/s "
+                  f"({2 * args.connections} connections; non-200: {other or 'none'}); {load()}")  # fmt: skip
+        ok, other, elapsed, latencies = http_run(
+            osmand, "/", processes=2, connections=50, seconds=args.seconds, rate=1000.0,
+            alarm_every=100, base_ms=base_ms + 2 * 86_400_000 // 3,
+        )  # fmt: skip
+        all_ms = [x * 1000 for x, _ in latencies]
+        alarm_ms = [x * 1000 for x, is_alarm in latencies if is_alarm]
+        print(f"latency at {ok / elapsed:,.0f} fixes/s (target 1,000): request p50 "
+              f"{statistics.median(all_ms):.1f} ms, p99 {percentile(all_ms, 0.99):.1f} ms; "
+              f"fix→detection (alarm fixes, {len(alarm_ms)}): p50 "
+              f"{statistics.median(alarm_ms) if alarm_ms else float('nan'):.1f} ms, p99 "
+              f"{percentile(alarm_ms, 0.99):.1f} ms; {load()}")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(20)
+    print(mqtt_run(env, args.mqtt_messages, args.mqtt_workers, base_ms + 86_400_000))
+    print(storage_run(env))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0, help="Length of each HTTP run.")
+    parser.add_argument("--connections", type=int, default=32, help="Per sender process.")
+    parser.add_argument("--mqtt-messages", type=int, default=100_000)
+    parser.add_argument("--mqtt-workers", type=int, default=1)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(f"tracking ingest benchmark on {os.cpu_count()} cores; {load()}")
+    for name in args.databases.split(","):
+        url = (
+            "postgresql://postgres@127.0.0.1:5432/mw_bench_ingest" if name == "postgresql" else None
+        )
+        run_database(name, url, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The OsmAnd listener of ``serve --osmand-port``: real HTTP, the same answers as /ingest/osmand/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from django.utils import timezone
+
+from minewatch.tracking.models import IngestRejection, Position
+from minewatch.tracking.testing import make_organisation_devices
+
+
+@pytest.fixture
+def listener(transactional_db) -> Iterator[str]:
+    from minewatch.tracking.listener import OsmandListener
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = OsmandListener("127.0.0.1", port).start()
+    assert server.wait_started()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_listener_stores_concurrent_trackers_and_answers_200(listener) -> None:
+    keys = make_organisation_devices(10)
+    base = timezone.now() - dt.timedelta(minutes=10)
+
+    def send(i: int) -> int:
+        stamp = int((base + dt.timedelta(seconds=i)).timestamp())
+        query = f"id={keys[i % 10]}&lat=-14.{i:04d}&lon=-72.3&timestamp={stamp}&speed=20"
+        return requests.get(f"{listener}/?{query}", timeout=10).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(send, range(200)))
+    assert statuses == [200] * 200
+    assert Position.objects.count() == 200
+
+
+def test_listener_refuses_bad_input_naming_the_field(listener) -> None:
+    make_organisation_devices(1)
+    unknown = requests.post(f"{listener}/", data={"id": "NOPE", "lat": "-14", "lon": "-72"},
+                            timeout=10)  # fmt: skip
+    assert unknown.status_code == 400 and unknown.json()["reason"] == "unknown_device"
+    broken = requests.get(f"{listener}/?id=MQ-000&lat=-14&lon=east", timeout=10)
+    assert broken.status_code == 400 and "lon" in broken.json()
+    assert Position.objects.count() == 0
+    assert IngestRejection.objects.filter(reason="unknown_device").exists()
+    assert requests.put(f"{listener}/", timeout=10).status_code == 405
