@@ -139,6 +139,7 @@ class Blend:
         self.prior = _check_prior(area, prior)
         self.chosen = (1, 0.0, half_lives[0])  # shrinkage, no recency, until tuned
         self.tuned_at: float | None = None
+        self._replay_sepp = None  # one SEPP fit shared by the replayed days of a tune
         self.cell = np.zeros(0, dtype=np.int64)
         self.t_days = np.zeros(0)
 
@@ -170,7 +171,7 @@ class Blend:
         if kind == "kde":
             return self.operators[value] @ counts
         cells, t_days = self.cell[:n], self.t_days[:n]
-        model = fit_grid_sepp(cells, t_days, self.area.n_cells, iterations=15)
+        model = self._replay_sepp or fit_grid_sepp(cells, t_days, self.area.n_cells, iterations=15)
         return predict_grid_sepp(model, cells, t_days, day, 1.0)
 
     def _terms(self, n: int, day: float, bases, half_lives) -> tuple[dict, dict, np.ndarray]:
@@ -209,7 +210,18 @@ class Blend:
         captured = np.zeros(len(self.candidates))
         bases = sorted({c[0] for c in self.candidates})
         half_lives = sorted({c[2] for c in self.candidates})
-        for day in self._validation_days(now):
+        days = self._validation_days(now)
+        if len(days) and ("sepp", 0) in self.bases:
+            n_first = int(np.searchsorted(self.t_days, days[0], side="left"))
+            cells, t_days = self.cell[:n_first], self.t_days[:n_first]
+            self._replay_sepp = fit_grid_sepp(cells, t_days, self.area.n_cells, iterations=15)
+        try:
+            return self._replay(now, days, captured, bases, half_lives)
+        finally:
+            self._replay_sepp = None
+
+    def _replay(self, now, days, captured, bases, half_lives) -> tuple[int, float, float]:
+        for day in days:
             n_before = int(np.searchsorted(self.t_days, day, side="left"))
             n_until = int(np.searchsorted(self.t_days, day + 1, side="left"))
             if n_before < MIN_TRAINING_EVENTS or n_until == n_before:
