@@ -56,13 +56,18 @@ def fit_frequency(yearly_counts: Sequence[int]) -> FrequencyModel:
     True
     >>> round(fit_frequency([0, 10, 2]).dispersion_k, 2)
     0.67
+    >>> fit_frequency([1, 0, 0]).dispersion_k is None   # variance equals the mean
+    True
     """
     counts = np.asarray(yearly_counts, float)
     if len(counts) == 0 or np.any(counts < 0):
         raise ValueError("yearly_counts must be one or more incident counts >= 0")
     mean = float(counts.mean())
     variance = float(counts.var(ddof=1)) if len(counts) > 1 else mean
-    if variance <= mean or mean == 0:
+    # Over-dispersion within rounding error (e.g. [1, 0, 0]: variance == mean
+    # exactly, but not in floating point) is Poisson; otherwise k explodes and
+    # the negative binomial loses the rate to rounding.
+    if mean == 0 or variance - mean <= 1e-9 * max(mean, 1.0):
         return FrequencyModel(mean, None)
     return FrequencyModel(mean, mean**2 / (variance - mean))
 
