@@ -1,4 +1,17 @@
-"""MineWatch's sparse-data forecast ("blend"): a self-tuned stack of rankings.
+"""MineWatch's sparse-data forecast ("blend"): a rank-averaged ensemble (default) or a chooser.
+
+**Default (``ensemble="rank"``)**: the cells are ordered by the weighted mean
+of the *ranks* of five member maps, all computed on the history only — the
+long-run count, the count shrunk across H3 resolutions (``member_shrink``),
+the count smoothed by a Gaussian (``member_bandwidth_edges``), the grid
+SEPP's expected count for the horizon, and the recency term (below) — with
+ties broken lexicographically by the long-run count, then by a wide smoothing
+of the counts (see :mod:`.ensemble`). No choice is made from validation days,
+so there is nothing to re-tune and nothing noisy to pick. The returned values
+are expected events per cell: the weighted mean of the members' normalised
+maps, rearranged into the ensemble's order, scaled to the mean daily rate.
+
+**Chooser (``ensemble="choose"``, the previous default)**: a self-tuned stack.
 
 At ~3 events a day most cells never see an event, so the ranking that wins is
 the one that orders the few cells with history well *and* breaks the many ties
@@ -36,12 +49,15 @@ from collections.abc import Sequence
 import h3
 import numpy as np
 
+from minewatch.risk.engine.ensemble import average_ranks, lexicographic, rearrange
 from minewatch.risk.engine.grid import StudyArea, gaussian_operator, parent_groups
 from minewatch.risk.engine.hierarchy import hierarchical_counts
 from minewatch.risk.engine.metrics import expected_hits_at_coverages
 from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
 
 MIN_TRAINING_EVENTS = 5
+ENSEMBLES = ("rank", "choose")
+DEFAULT_MEMBER_WEIGHTS = {"count": 1.0, "shrink": 1.0, "kde": 1.0, "sepp": 1.0, "recent": 1.0}
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
@@ -83,7 +99,16 @@ class Blend:
     validation_events : int
         Replay at least the days holding this many recent events.
     use_sepp : bool
-        Offer the grid SEPP as a base candidate.
+        Offer the grid SEPP as a base candidate (chooser) or member (rank).
+    ensemble : {"rank", "choose"}
+        Rank-average the members (default) or choose one candidate by replay.
+    member_weights : mapping of str to float, optional
+        Weights of the rank members ``count``, ``shrink``, ``kde``, ``sepp``,
+        ``recent`` (default: 1 each), >= 0.
+    member_shrink : float
+        Prior shape of the ``shrink`` member, pseudo-events.
+    member_bandwidth_edges : float
+        Bandwidth of the ``kde`` member, cell edges.
 
     Examples
     --------
@@ -112,6 +137,10 @@ class Blend:
         tie_break: float = 1e-3,
         validation_events: int = 150,
         use_sepp: bool = True,
+        ensemble: str = "rank",
+        member_weights: dict[str, float] | None = None,
+        member_shrink: float = 1.0,
+        member_bandwidth_edges: float = 1.5,
     ) -> None:
         half_lives = tuple(half_lives_days or (half_life_days,))
         _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, shrink_strengths)
@@ -137,15 +166,24 @@ class Blend:
         self.validation_events = validation_events
         self.tune_coverages = tuple(tune_coverages)
         self.prior = _check_prior(area, prior)
+        self.half_lives = half_lives
         self.chosen = (1, 0.0, half_lives[0])  # shrinkage, no recency, until tuned
         self.tuned_at: float | None = None
         self._replay_sepp = None  # one SEPP fit shared by the replayed days of a tune
         self.cell = np.zeros(0, dtype=np.int64)
         self.t_days = np.zeros(0)
+        self.ensemble = _check_ensemble(ensemble)
+        self.member_weights = _member_weights(member_weights, use_sepp)
+        self.member_shrink = member_shrink
+        self.member_operator = gaussian_operator(area, member_bandwidth_edges * edge_m)
+        self.member_sepp = None
 
     @property
     def chosen_description(self) -> str:
-        """The candidate in use, e.g. ``'shrink(1.0) + 0.1 recent(h=14 d)'``."""
+        """The candidate in use, e.g. ``'shrink(1.0) + 0.1 recent(h=14 d)'``, or the rank members."""
+        if self.ensemble == "rank":
+            members = ", ".join(f"{k} {w:g}" for k, w in self.member_weights.items() if w > 0)
+            return f"rank mean ({members}) | count | wide"
         (kind, value), w, h = self.bases[self.chosen[0]], self.chosen[1], self.chosen[2]
         base = {"count": "count", "sepp": "sepp"}.get(kind) or (
             f"shrink({value})" if kind == "shrink" else f"kde(#{value})"
@@ -156,6 +194,12 @@ class Blend:
         """Keep the history (``.cell``, ``.t_days`` sorted by time) and re-tune when due."""
         self.cell, self.t_days = np.asarray(history.cell), np.asarray(history.t_days, float)
         if len(self.t_days) == 0:
+            return
+        if self.ensemble == "rank":
+            if self.member_weights.get("sepp", 0) > 0:
+                self.member_sepp = fit_grid_sepp(
+                    self.cell, self.t_days, self.area.n_cells, 120.0, 15
+                )
             return
         now = float(np.floor(self.t_days[-1])) + 1.0
         if self.tuned_at is None or now - self.tuned_at >= self.retune_days:
@@ -241,10 +285,68 @@ class Blend:
         """Expected events per cell in ``[start_day, start_day + horizon_days)``."""
         if len(self.cell) == 0:
             return np.zeros(self.area.n_cells) if self.prior is None else self.prior.copy()
+        rate_per_day = len(self.cell) / max(float(np.ptp(self.t_days)), 1.0)
+        if self.ensemble == "rank":
+            return self._rank_predict(start_day, horizon_days) * rate_per_day * horizon_days
         terms = self._terms(len(self.cell), start_day, [self.chosen[0]], [self.chosen[2]])
         score = _normalised(self._combine(terms, self.chosen))
-        rate_per_day = len(self.cell) / max(float(np.ptp(self.t_days)), 1.0)
         return score * rate_per_day * horizon_days
+
+    def member_maps(self, start_day: float, horizon_days: float = 1.0) -> dict[str, np.ndarray]:
+        """The rank members' maps on the current history, keyed by member name."""
+        counts = np.bincount(self.cell, minlength=self.area.n_cells).astype(float)
+        maps = {"count": counts}
+        weights = self.member_weights
+        if weights.get("shrink", 0) > 0:
+            maps["shrink"] = hierarchical_counts(
+                counts, self.area.area_m2, self.groups, self.member_shrink
+            )
+        if weights.get("kde", 0) > 0:
+            maps["kde"] = self.member_operator @ counts
+        if weights.get("sepp", 0) > 0 and self.member_sepp is not None:
+            maps["sepp"] = predict_grid_sepp(
+                self.member_sepp, self.cell, self.t_days, start_day, horizon_days
+            )
+        if weights.get("recent", 0) > 0:
+            decay = np.exp2(-(start_day - self.t_days) / self.half_lives[0])
+            decayed = np.bincount(self.cell, weights=decay, minlength=len(counts))
+            maps["recent"] = self.recent_operator @ decayed
+        return maps
+
+    def _rank_predict(self, start_day: float, horizon_days: float) -> np.ndarray:
+        """Ensemble order (rank mean, then count, then wide smoothing) as a share per cell."""
+        maps = self.member_maps(start_day, horizon_days)
+        weights = {k: w for k, w in self.member_weights.items() if k in maps}
+        ranks = average_ranks(maps, weights)
+        if self.prior is not None:
+            ranks = ranks * self.prior
+        wide = self.wide_operator @ maps["count"]
+        order = lexicographic(ranks, [maps["count"], wide])
+        total = sum(weights.values())
+        expected = sum(w / total * _normalised(maps[k]) for k, w in weights.items())
+        expected = expected + 1e-9 * _normalised(order + 1.0)
+        if self.prior is not None:
+            expected = expected * (self.prior > 0)
+        return _normalised(rearrange(order, expected))
+
+
+def _check_ensemble(ensemble: str) -> str:
+    if ensemble not in ENSEMBLES:
+        raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
+    return ensemble
+
+
+def _member_weights(weights: dict[str, float] | None, use_sepp: bool) -> dict[str, float]:
+    chosen = dict(DEFAULT_MEMBER_WEIGHTS if weights is None else weights)
+    unknown = set(chosen) - set(DEFAULT_MEMBER_WEIGHTS)
+    if unknown:
+        raise ValueError(f"unknown ensemble member(s) {sorted(unknown)}")
+    if any(w < 0 for w in chosen.values()) or sum(chosen.values()) <= 0:
+        raise ValueError(f"member_weights must be >= 0 and not all zero, got {chosen!r}")
+    if not use_sepp:
+        chosen["sepp"] = 0.0
+    chosen.setdefault("count", 0.0)
+    return chosen
 
 
 def _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, strengths) -> None:

@@ -75,7 +75,7 @@ def _bursty_history(area, days=200, seed=4):
 def test_blend_chooser_uses_only_history_and_ranks_hot_cells_first():
     area = build_study_area(np.array([-14.0, -14.1]), np.array([-72.0, -72.1]), 8)
     history, hot = _bursty_history(area)
-    model = Blend(area, use_sepp=False)
+    model = Blend(area, use_sepp=False, ensemble="choose")
     model.fit(history)
     top = np.argsort(model.predict(0.0))[::-1][:3]
     assert set(top) <= set(hot)
@@ -86,7 +86,9 @@ def test_blend_chooser_uses_only_history_and_ranks_hot_cells_first():
 def test_blend_tie_break_orders_cells_a_count_ties():
     area = build_study_area(np.array([-14.0, -14.1]), np.array([-72.0, -72.1]), 8)
     history, _ = _bursty_history(area)
-    model = Blend(area, shrink_strengths=(), bandwidths_edges=(1.0,), use_sepp=False)
+    model = Blend(
+        area, shrink_strengths=(), bandwidths_edges=(1.0,), use_sepp=False, ensemble="choose"
+    )
     model.fit(history)
     assert model.chosen_description.startswith(("count", "kde"))
     scores = model.predict(0.0)
