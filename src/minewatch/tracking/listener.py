@@ -97,13 +97,13 @@ async def _send(send: Any, answer: Answer) -> None:
 class OsmandListener:
     """A uvicorn server for :class:`OsmandApp` in a daemon thread, with its batcher."""
 
-    def __init__(self, host: str, port: int, *, max_wait_s: float = 0.02) -> None:
+    def __init__(self, host: str, port: int, *, max_wait_s: float = 0.0) -> None:
         import uvicorn
 
         self.batcher = IngestBatcher(source=IngestSource.OSMAND, max_wait_s=max_wait_s)
         config = uvicorn.Config(
             OsmandApp(self.batcher), host=host, port=port, lifespan="off", access_log=False,
-            log_level="warning", loop="asyncio", http="h11", backlog=2048,
+            log_level="warning", backlog=2048,
         )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="osmand-listener", daemon=True)

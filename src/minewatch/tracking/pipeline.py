@@ -2,9 +2,11 @@
 
 The OsmAnd listener and the MQTT worker receive fixes one message at a time.
 Calling :func:`~minewatch.tracking.services.ingest.ingest_fixes` per message
-would cost one transaction each; :class:`IngestBatcher` collects messages for
-at most ``max_wait_s`` (or ``max_fixes``) and ingests them together, then
-resolves each message's future with its own outcome. A sender is answered
+would cost one transaction each; :class:`IngestBatcher` takes everything queued
+(up to ``max_fixes``; optionally waiting ``max_wait_s`` for more) and ingests it
+together, then resolves each message's future with its own outcome. While one
+batch is being written the next one queues up, so batches grow with the load
+and a lone fix is not delayed. A sender is answered
 (HTTP 200, MQTT PUBACK) only after its fix is committed.
 """
 
@@ -17,10 +19,15 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 
+from minewatch.core.events import Event, dispatch
 from minewatch.tracking.engine import Fix
-from minewatch.tracking.services.ingest import IngestResult, ingest_fixes
+from minewatch.tracking.services.ingest import (
+    IngestResult,
+    ingest_fixes,
+    publish_from_this_thread,
+)
 
 logger = logging.getLogger("minewatch.tracking")
 
@@ -34,10 +41,33 @@ class _Item:
     future: Future = field(default_factory=Future)
 
 
+class EventRelay:
+    """Delivers events to their subscribers in its own thread, after the commit that made them."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="tracking-events", daemon=True)
+        self._thread.start()
+
+    def publish(self, event: Event) -> None:
+        """Like ``core.events.publish``: queued once the current transaction commits."""
+        transaction.on_commit(lambda: self._queue.put(event))
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while (event := self._queue.get()) is not None:
+            dispatch(event)  # a failing subscriber is logged there
+            close_old_connections()
+        connections.close_all()
+
+
 class IngestBatcher:
     """A background thread that ingests submitted fixes in batches (see module docstring)."""
 
-    def __init__(self, *, source: str, max_fixes: int = 5000, max_wait_s: float = 0.02) -> None:
+    def __init__(self, *, source: str, max_fixes: int = 5000, max_wait_s: float = 0.0) -> None:
         if max_fixes < 1 or max_wait_s < 0:
             raise ValueError(f"max_fixes must be >= 1 and max_wait_s >= 0 s, got "
                              f"{max_fixes} and {max_wait_s}")  # fmt: skip
@@ -86,6 +116,8 @@ class IngestBatcher:
         return items, False
 
     def _run(self) -> None:
+        relay = EventRelay()
+        publish_from_this_thread(relay.publish)
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -93,6 +125,7 @@ class IngestBatcher:
                 break
             items, stopping = self._collect(first)
             self._ingest(items)
+        relay.stop()
         connections.close_all()  # this thread's connections: the thread ends
 
     def _ingest(self, items: list[_Item]) -> None:

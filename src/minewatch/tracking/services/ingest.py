@@ -37,6 +37,7 @@ from minewatch.tracking.services.storage import insert_positions, upsert_tracker
 logger = logging.getLogger("minewatch.tracking")
 
 _ingest_lock = threading.RLock()
+_local = threading.local()
 # A device's position is re-published for live maps at most this often.
 POSITION_EVENT_EVERY_S = 5.0
 _last_position_event: dict[int, float] = {}
@@ -235,13 +236,26 @@ def save_detections(
     return rows
 
 
+def publish_from_this_thread(publisher: Any) -> None:
+    """Route this thread's tracking events through ``publisher`` (see ``pipeline.EventRelay``).
+
+    A batch worker must answer trackers as soon as their fixes are committed;
+    subscribers (alert rules, the live stream) then run in the relay's thread.
+    """
+    _local.publish = publisher
+
+
+def _publish(event: Event) -> None:
+    getattr(_local, "publish", publish)(event)
+
+
 def _publish_detection(row: Detection, detection: EngineDetection) -> None:
     payload = {
         "id": row.pk, "kind": row.kind, "device": detection.device_key,
         "trip": detection.trip_key, "site_id": row.site_id, "lat": row.lat, "lon": row.lon,
         "time": row.time.isoformat(), "details": row.details,
     }  # fmt: skip
-    publish(Event(f"detection.{row.kind}", row.organisation_id, payload, site_id=row.site_id))
+    _publish(Event(f"detection.{row.kind}", row.organisation_id, payload, site_id=row.site_id))
 
 
 def _save_states(
@@ -294,7 +308,7 @@ def _publish_positions(fixes: list[Fix], devices: dict[str, DeviceInfo]) -> None
         _last_position_event[device.pk] = clock
         payload = {"id": device.pk, "unique_id": key, "vehicle_plate": device.vehicle_plate,
                    **_last_position(fix)}  # fmt: skip
-        publish(Event("tracking.position", device.organisation_id, payload, device.site_id))
+        _publish(Event("tracking.position", device.organisation_id, payload, device.site_id))
 
 
 def _count_rejections(

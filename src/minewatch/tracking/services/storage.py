@@ -57,7 +57,8 @@ def _sqlite_positions(rows: Sequence[dict[str, Any]]) -> None:
         for row in rows
     ]  # fmt: skip
     marks = ", ".join(["%s"] * len(COLUMNS))
-    with connection.cursor() as cursor:
+    # Inside a transaction: in autocommit mode sqlite3 commits every row of an executemany.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT OR IGNORE INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608
             values,
