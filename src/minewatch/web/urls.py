@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("console/", views.console, name="console"),
     path("convoys/", views.convoys, name="convoys"),
+    path("convoys/<int:trip_id>/", views.trip_detail, name="trip-detail"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

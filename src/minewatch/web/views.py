@@ -122,5 +122,19 @@ def console(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def convoys(request: HttpRequest) -> HttpResponse:
-    """Trips en route with progress, ETA, last fix age and escort distance."""
+    """Trips en route with progress, ETA, last fix age, escort distance and detections."""
+    if is_guard(request.user):
+        return redirect("incidents:field")
     return render(request, "web/convoys.html", {})
+
+
+@login_required
+def trip_detail(request: HttpRequest, trip_id: int) -> HttpResponse:
+    """One trip: its track on the map, convoy, cargo and detections (from the tracking API).
+
+    A shell like the other live screens: the tracking API decides what the user may see,
+    so a trip of another company is a "not found" there and on this page.
+    """
+    if is_guard(request.user):
+        return redirect("incidents:field")
+    return render(request, "web/trip_detail.html", {"trip_id": trip_id})

@@ -110,3 +110,30 @@ def test_spanish_is_the_default_language(world: Any) -> None:
     html = login(world.users["operator"]).get("/map/").content.decode()
     assert '<html lang="es">' in html
     assert "Capas" in html
+
+
+@pytest.mark.parametrize(("role", "status"), [("operator", 200), ("auditor", 200), ("guard", 302)])
+def test_trip_page_is_a_shell_for_staff_and_sends_a_guard_to_the_field_report(
+    world: Any, role: str, status: int
+) -> None:
+    response = login(world.users[role]).get("/convoys/7/")
+    assert response.status_code == status
+    if status == 200:
+        html = response.content.decode()
+        assert 'data-trip-id="7"' in html
+        assert "minewatch/trip.js" in html
+
+
+def test_trip_page_of_another_company_shows_nothing_from_the_api(world: Any) -> None:
+    from minewatch.tracking.models import Trip
+
+    other = Trip.objects.get(reference="TRIP-B-1")
+    client = login(world.users["operator"])
+    assert client.get(f"/convoys/{other.pk}/").status_code == 200  # the page is only a shell
+    assert client.get(f"/api/v1/trips/{other.pk}/").status_code == 404  # what it would draw
+
+
+def test_convoys_page_sends_a_guard_to_the_field_report(world: Any) -> None:
+    response = login(world.users["guard"]).get("/convoys/")
+    assert response.status_code == 302
+    assert response["Location"] == "/incidents/field/"

@@ -117,15 +117,19 @@
   // The live stream (server-sent events). EventSource reconnects by itself after a
   // dropped connection; when the server refuses or closes for good we retry with backoff.
   // Either way the banner tells the operator the picture may be stale.
-  // EventSource delivers a named event only to a listener of that exact name.
+  // EventSource delivers a named event only to a listener of that exact name, so these are
+  // the names the apps publish (core.events): alerts/services, incidents/services,
+  // tracking/services/ingest.py ("tracking.position", "detection.<kind>") and
+  // tracking/services/fleet.py ("trip.<status>", "trip.saved", ...), alarms' guard tours.
   var EVENT_NAMES = ["message", "alert.raised", "alert.repeated", "alert.acknowledged",
     "alert.escalated", "alert.resolved", "alert.police_notified", "alert.incident_linked",
-    "alert.delivery", "alert.notification", "protocol.step_ticked", "incident.reported",
-    "incident.updated", "incident.status_changed", "position", "position.received",
-    "tracking.position", "trip.position", "trip.started", "trip.updated", "trip.arrived"];
-  ["geofence_enter", "geofence_exit", "route_deviation", "unscheduled_stop", "signal_loss",
-    "signal_restored", "overspeed", "panic", "alarm", "convoy_split", "late_arrival"
-  ].forEach(function (kind) { EVENT_NAMES.push("detection." + kind); });
+    "alert.delivery", "protocol.step_ticked", "incident.reported", "incident.updated",
+    "incident.status_changed", "tracking.position", "trip.saved", "trip.en_route", "trip.arrived",
+    "trip.aborted", "device.saved", "vehicle.saved", "tour.started", "tour.checkpoint_scanned"];
+  // tracking.choices.DetectionKind
+  var DETECTION_KINDS = ["zone_enter", "zone_exit", "route_deviation", "unscheduled_stop",
+    "signal_loss", "signal_restored", "overspeed", "alarm", "convoy_split", "late_arrival"];
+  DETECTION_KINDS.forEach(function (kind) { EVENT_NAMES.push("detection." + kind); });
   var live = { source: null, retryMs: 2000, connected: false, started: false };
 
   function setBanner(state) {

@@ -1,62 +1,122 @@
-// Convoys: trips en route (progress, ETA, last fix age, escort distance, detections) and
-// their vehicles on a map, refreshed by the live stream.
+// Convoys: trips en route (progress along the route, ETA, last fix age, escort distance,
+// cargo, detections on a timeline since departure) and their vehicles on a map, moved by
+// the live stream. Each trip links to its page (track on the map, all its detections).
 (function () {
   "use strict";
   var rows = document.getElementById("trip-rows");
   MW.startLive();
   if (!rows) return;
   var t = MW.t, esc = MW.escapeHtml;
+  var ESCORT_WARN_M = 2000; // farther than this the escort no longer covers the truck
   var mapNode = document.getElementById("convoy-map");
   var built = MWMap.createMap(mapNode, { bounds: [[-17.2, -73.0], [-13.8, -71.0]] });
+  var routes = L.layerGroup().addTo(built.map);
   var vehicles = L.layerGroup().addTo(built.map);
-  var markers = {};
-
-  function placeVehicle(v) {
-    if (!v.point) return;
-    var marker = markers[v.id];
-    var age = v.fixTime ? (Date.now() - new Date(v.fixTime)) / 1000 : null;
-    var icon = MWMap.vehicleIcon(v.course, v.alarm ? "alarm" : age !== null && age > 600 ? "stale" : "ok");
-    if (!marker) {
-      marker = markers[v.id] = L.marker([v.point.lat, v.point.lon], { icon: icon, title: String(v.name) }).addTo(vehicles);
-      marker.bindTooltip(String(v.name), { className: "mw-tooltip" });
-    } else { marker.setLatLng([v.point.lat, v.point.lon]); marker.setIcon(icon); }
-  }
+  var trips = [], detectionsByTrip = {};
+  var fleet = new MWConvoy.Fleet(vehicles, {
+    onSelect: function (v, info) { if (info) window.location.href = "/convoys/" + info.trip.id + "/"; }
+  });
 
   function ageCell(when) {
     if (!when) return "—";
-    var age = (Date.now() - new Date(when)) / 1000;
-    return '<span class="' + (age > 600 ? "stale" : "") + '">' + esc(MW.formatAge(age)) + (age > 600 ? " ⚠" : "") + "</span>";
+    return '<span data-since="' + esc(when) + '"></span>';
   }
 
-  function drawTrips(trips) {
-    if (!trips.length) { rows.innerHTML = '<tr><td colspan="9">' + esc(t("no_trips")) + "</td></tr>"; return; }
+  function tick() {
+    rows.querySelectorAll("[data-since]").forEach(function (node) {
+      var age = MWConvoy.ageOf(node.getAttribute("data-since"));
+      node.textContent = MW.formatAge(age) + (age > MWConvoy.STALE_S ? " ⚠" : "");
+      node.className = age > MWConvoy.STALE_S ? "stale" : "";
+    });
+  }
+
+  function progressCell(tr) {
+    if (tr.progress === null) return "—";
+    var pct = Math.max(0, Math.min(100, tr.progress));
+    return '<div class="progress" role="img" aria-label="' + esc(MW.formatNumber(pct, 1)) + ' %"><span style="width:' +
+      pct + '%"></span></div><div class="sub">' + esc(MW.formatNumber(pct, 1)) + " %" +
+      (tr.distanceLeftM !== null ? " · " + esc(t("km_left", { km: MW.formatNumber(tr.distanceLeftM / 1000, 0) })) : "") + "</div>";
+  }
+
+  function escortCell(tr) {
+    if (tr.escortDistanceM === null) return "—";
+    var far = tr.escortDistanceM > ESCORT_WARN_M;
+    return '<span class="' + (far ? "stale" : "") + '">' + esc(MWConvoy.formatMetres(tr.escortDistanceM)) + (far ? " ⚠" : "") + "</span>";
+  }
+
+  function drawTrips() {
+    if (!trips.length) { rows.innerHTML = '<tr><td colspan="7">' + esc(t("no_trips")) + "</td></tr>"; return; }
     rows.innerHTML = trips.map(function (tr) {
-      var pct = tr.progress === null ? null : Math.max(0, Math.min(100, tr.progress));
-      return "<tr><td><strong>" + esc(tr.name) + "</strong></td><td>" + esc(tr.route || "—") + "</td><td>" +
-        esc(tr.statusLabel || "—") + "</td><td>" + (pct === null ? "—" : '<div class="progress" role="img" aria-label="' +
-        Math.round(pct) + '%"><span style="width:' + pct + '%"></span></div> ' + Math.round(pct) + "%") + "</td><td>" +
-        (tr.eta ? esc(MW.formatDateTime(tr.eta)) : "—") + "</td><td>" + ageCell(tr.lastFixAt) + "</td><td>" +
-        (tr.escortDistanceM === null ? "—" : esc(MW.formatNumber(tr.escortDistanceM / 1000, 1)) + " km") + "</td><td>" +
+      var detections = (detectionsByTrip[tr.id] || tr.detections).slice().sort(function (a, b) {
+        return new Date(a.time) - new Date(b.time);
+      });
+      var vehiclesText = tr.vehicles.map(function (m) { return m.plate + " (" + t("role_" + m.role) + ")"; }).join(", ");
+      return '<tr data-trip="' + esc(tr.id) + '"><th scope="row"><a href="/convoys/' + esc(tr.id) + '/">' + esc(tr.name) + "</a>" +
+        '<div class="sub">' + esc(tr.route || "—") + '</div><div class="sub">' + esc(vehiclesText) + "</div></th><td>" +
+        progressCell(tr) + "</td><td>" + (tr.eta ? esc(MW.formatDateTime(tr.eta)) : "—") + "</td><td>" + ageCell(tr.lastFixAt) +
+        "</td><td>" + escortCell(tr) + "</td><td>" +
         esc([tr.cargo, tr.tonnes !== null ? MW.formatNumber(tr.tonnes, 1) + " t" : ""].filter(Boolean).join(" · ") || "—") +
-        "</td><td>" + esc((tr.detections || []).map(function (d) { return d.kind_display || d.kind; }).join(", ") || "—") + "</td></tr>";
+        '</td><td class="col-timeline">' + MWConvoy.timelineHtml(detections, tr.departAt, null) + "</td></tr>";
     }).join("");
+    tick();
+  }
+
+  function loadRoutes() {
+    MW.api("GET", mapNode.getAttribute("data-layers-url") + "?days=1").then(function (data) {
+      routes.clearLayers();
+      data.routes.features.forEach(function (f) {
+        L.geoJSON(f.geometry, { style: { color: "#0b1220", weight: 7, opacity: 0.9 }, interactive: false }).addTo(routes);
+        L.geoJSON(f.geometry, { style: { color: "#fde047", weight: 3.5 }, interactive: false }).addTo(routes);
+      });
+    }).catch(function () {});
+  }
+
+  function loadDetections() {
+    if (!MW.has("detections") || !trips.length) return Promise.resolve();
+    var since = trips.reduce(function (min, tr) {
+      return tr.departAt && (!min || tr.departAt < min) ? tr.departAt : min;
+    }, null);
+    var url = "/api/v1/detections/?page_size=1000" + (since ? "&since=" + encodeURIComponent(since) : "");
+    return MW.apiAll(url, 3).then(function (items) {
+      var ids = {};
+      trips.forEach(function (tr) { ids[tr.id] = true; detectionsByTrip[tr.id] = []; });
+      items.map(MWAdapt.detection).forEach(function (d) {
+        if (ids[d.tripId]) detectionsByTrip[d.tripId].push(d);
+      });
+    }).catch(function () {});
   }
 
   function load() {
-    MW.apiAll("/api/v1/trips/?status=en_route&page_size=200", 2).then(function (items) {
-      drawTrips(items.map(MWAdapt.trip));
-    }).catch(function () {});
-    if (MW.has("devices")) {
-      MW.apiAll("/api/v1/devices/?page_size=500", 2).then(function (items) {
-        items.map(MWAdapt.vehicle).forEach(placeVehicle);
-      }).catch(function () {});
-    }
+    return fleet.load().then(function () {
+      trips = Object.keys(fleet.trips).map(function (id) { return fleet.trips[id]; })
+        .sort(function (a, b) { return a.name < b.name ? -1 : 1; });
+      drawTrips();
+      return loadDetections();
+    }).then(drawTrips);
+  }
+
+  var reload = null;
+  // Throttled, not debounced: positions arrive every few seconds and must not postpone it forever.
+  function reloadSoon(delayMs, urgent) {
+    if (reload && !urgent) return;
+    clearTimeout(reload);
+    reload = setTimeout(function () { reload = null; load(); }, delayMs);
   }
   document.addEventListener("mw:event", function (e) {
-    var name = e.detail.name;
-    if (name.indexOf("position") >= 0) placeVehicle(MWAdapt.vehicle(e.detail.data || {}));
-    else if (name.indexOf("trip.") === 0 || name.indexOf("detection.") === 0) load();
+    var name = e.detail.name, data = e.detail.data || {};
+    if (!fleet.handle(name, data)) return;
+    if (name.indexOf("detection.") === 0) {
+      var d = MWAdapt.detection(data);
+      var trip = d.tripReference ? fleet.byReference[d.tripReference] : null;
+      if (trip && detectionsByTrip[trip.id]) { detectionsByTrip[trip.id].push(d); drawTrips(); }
+    } else if (name.indexOf("trip.") === 0) {
+      reloadSoon(500, true);
+    } else {
+      reloadSoon(10000); // progress, ETA and escort distance are computed by the server
+    }
   });
+  loadRoutes();
   load();
+  setInterval(tick, 1000);
   setInterval(load, MW.has("stream") ? 60000 : 15000);
 })();

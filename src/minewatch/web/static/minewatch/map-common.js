@@ -34,11 +34,18 @@
       html: '<svg viewBox="0 0 24 24" width="22" height="22"><rect x="1" y="1" width="22" height="22" rx="5" fill="#1d4ed8" stroke="#e2e8f0" stroke-width="2"/><path d="M4 18 L10 8 L13 13 L15 10 L20 18 Z" fill="#e2e8f0"/></svg>' });
   }
 
-  function vehicleIcon(course, status) {
-    var color = status === "alarm" ? "#ef4444" : status === "stale" ? "#94a3b8" : "#22d3ee";
-    return L.divIcon({ className: "mw-vehicle-icon", iconSize: [26, 26], iconAnchor: [13, 13],
-      html: '<svg viewBox="0 0 24 24" width="26" height="26" style="transform:rotate(' + (course || 0) +
-        'deg)"><path d="M12 1 L20 22 L12 17 L4 22 Z" fill="' + color + '" stroke="#0b1220" stroke-width="1.5"/></svg>' });
+  // An arrow turned to the heading; colour by state and a ring for escorts. The state is also
+  // a class (state-ok, state-alarm, ...) and the marker's title says it in words.
+  var VEHICLE_COLOR = { ok: "#22d3ee", alarm: "#ef4444", warning: "#f59e0b", stale: "#94a3b8", idle: "#64748b" };
+  function vehicleIcon(course, status, role) {
+    var color = VEHICLE_COLOR[status] || VEHICLE_COLOR.ok;
+    var ring = role === "escort" ? '<circle cx="12" cy="12" r="11" fill="none" stroke="' + color +
+      '" stroke-width="1.5" stroke-dasharray="3 2"/>' : "";
+    var dash = status === "stale" ? ' stroke-dasharray="2 2"' : "";
+    return L.divIcon({ className: "mw-vehicle-icon state-" + (status || "ok"), iconSize: [28, 28], iconAnchor: [14, 14],
+      html: '<svg viewBox="0 0 24 24" width="28" height="28">' + ring + '<g style="transform:rotate(' + (course || 0) +
+        'deg);transform-origin:12px 12px"><path d="M12 3 L18.5 20 L12 16 L5.5 20 Z" fill="' + color +
+        '" stroke="#0b1220" stroke-width="1.5"' + dash + "/></g></svg>" });
   }
 
   function alertIcon(severity) {
@@ -92,6 +99,6 @@
 
   window.MWMap = { PERU_BOUNDS: PERU_BOUNDS, THREAT_STYLE: THREAT_STYLE, ZONE_COLOR: ZONE_COLOR,
     RISKY_ZONES: RISKY_ZONES, SEVERITY_COLOR: SEVERITY_COLOR, threatIcon: threatIcon,
-    siteIcon: siteIcon, vehicleIcon: vehicleIcon, alertIcon: alertIcon, createMap: createMap,
+    siteIcon: siteIcon, vehicleIcon: vehicleIcon, VEHICLE_COLOR: VEHICLE_COLOR, alertIcon: alertIcon, createMap: createMap,
     keyboardClick: keyboardClick };
 })();

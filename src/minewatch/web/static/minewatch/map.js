@@ -18,7 +18,6 @@
   };
   var card = document.getElementById("map-card");
   var cardBody = card.querySelector(".card-body");
-  var vehicleMarkers = {};
 
   function setCount(name, n) {
     var node = document.querySelector('[data-count="' + name + '"]');
@@ -122,35 +121,33 @@
       });
   }
 
-  function placeVehicle(v) {
-    if (!v.point) return;
-    var age = v.fixTime ? (Date.now() - new Date(v.fixTime).getTime()) / 1000 : null;
-    var state = v.alarm ? "alarm" : age !== null && age > 600 ? "stale" : "ok";
-    var marker = vehicleMarkers[v.id];
-    var icon = MWMap.vehicleIcon(v.course, state);
-    if (!marker) {
-      marker = L.marker([v.point.lat, v.point.lon], { icon: icon, title: String(v.name), keyboard: true });
-      MWMap.keyboardClick(marker);
-      marker.addTo(layers.convoys);
-      vehicleMarkers[v.id] = marker;
-    } else {
-      marker.setLatLng([v.point.lat, v.point.lon]);
-      marker.setIcon(icon);
-    }
-    marker.off("click").on("click", function () {
-      openCard(String(v.name), [row(t("trip"), v.trip), row(t("speed"), v.speed !== null ? MW.formatNumber(v.speed) + " km/h" : ""),
-        row(t("heading"), v.course !== null ? Math.round(v.course) + "°" : ""),
-        row(t("last_fix"), v.fixTime ? MW.formatDateTime(v.fixTime) + " (" + MW.formatAge(age) + ")" : "")], "/convoys/");
-    });
-    setCount("convoys", Object.keys(vehicleMarkers).length);
+  function tripRows(info) {
+    if (!info) return [row(t("trip"), t("vehicle_idle"))];
+    var trip = info.trip;
+    var latest = trip.detections.filter(function (d) { return !MWConvoy.isMinor(d.kind); })[0];
+    return [row(t("trip"), trip.name + (info.role ? " · " + t("role_" + info.role) : "")),
+      row(t("status"), trip.statusLabel),
+      row(t("progress"), trip.progress !== null ? MW.formatNumber(trip.progress, 1) + " %" +
+        (trip.distanceLeftM !== null ? " · " + t("km_left", { km: MW.formatNumber(trip.distanceLeftM / 1000, 0) }) : "") : ""),
+      row(t("eta"), trip.eta ? MW.formatDateTime(trip.eta) : ""),
+      row(t("escort_distance"), trip.escortDistanceM !== null ? MWConvoy.formatMetres(trip.escortDistanceM) : ""),
+      row(t("detection"), latest ? latest.label + " · " + MW.formatTime(latest.time) : "")];
   }
 
-  function loadConvoys() {
-    if (!MW.has("devices")) return Promise.resolve();
-    return MW.apiAll("/api/v1/devices/?page_size=500", 2).then(function (items) {
-      items.map(MWAdapt.vehicle).forEach(placeVehicle);
-    }).catch(function () { /* shown as an empty layer */ });
-  }
+  var fleet = new MWConvoy.Fleet(layers.convoys, {
+    onCount: function (n) { setCount("convoys", n); },
+    onSelect: function (v, info) {
+      var age = MWConvoy.ageOf(v.fixTime);
+      var state = MWConvoy.vehicleState(v, info && info.trip, info && info.trip.detections);
+      openCard(String(v.name), tripRows(info).concat([
+        row(t("vehicle_state"), t("vehicle_" + state)),
+        row(t("speed"), v.speed !== null ? MW.formatNumber(v.speed) + " km/h" : ""),
+        row(t("heading"), v.course !== null ? Math.round(v.course) + "°" : ""),
+        row(t("last_fix"), v.fixTime ? MW.formatDateTime(v.fixTime) + " (" + t("ago", { age: MW.formatAge(age) }) + ")" : "")]),
+        info ? "/convoys/" + info.trip.id + "/" : "/convoys/");
+    }
+  });
+  function loadConvoys() { return fleet.load(); }
 
   function placeAlert(a) {
     if (!a.point) return;
@@ -185,7 +182,7 @@
     while (list.children.length > 30) list.removeChild(list.lastChild);
   }
 
-  var alertReload = null;
+  var alertReload = null, tripReload = null;
   document.addEventListener("mw:event", function (e) {
     var name = e.detail.name, data = e.detail.data || {};
     if (name.indexOf("incident.") === 0) {
@@ -201,10 +198,16 @@
       alertReload = setTimeout(loadAlerts, 300);
       var a = MWAdapt.alert(data);
       feed(t("alert_raised") + ": " + (a.title || name) + (a.site ? " · " + a.site : ""), "alert");
-    } else if (name.indexOf("position") >= 0) {
-      placeVehicle(MWAdapt.vehicle(data));
-    } else if (name.indexOf("detection") >= 0) {
-      feed((data.kind_display || data.kind || name) + (data.trip ? " · " + data.trip : ""), "detection");
+    } else if (fleet.handle(name, data)) {
+      if (name.indexOf("detection.") === 0) {
+        var d = MWAdapt.detection(data);
+        if (!MWConvoy.isMinor(d.kind)) feed(d.label + (d.tripReference ? " · " + d.tripReference : ""), "detection");
+      } else if (name.indexOf("trip.") === 0) {
+        clearTimeout(tripReload);
+        tripReload = setTimeout(loadConvoys, 500);
+        if (name === "trip.en_route") feed(t("trip_started") + ": " + (data.reference || ""), "detection");
+        if (name === "trip.arrived") feed(t("trip_arrived_event") + ": " + (data.reference || ""), "detection");
+      }
     }
   });
 
