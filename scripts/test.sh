@@ -9,8 +9,11 @@ VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
 PG_URL=${MINEWATCH_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/minewatch}
 
+# Two workers: the suite is mostly database and subprocess work, and CI has 2 cores.
+WORKERS=${MINEWATCH_TEST_WORKERS:-2}
+
 run_pytest() {
-  "$PY" -m pytest "$@"
+  "$PY" -m pytest -n "$WORKERS" "$@"
   local rc=$?
   if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; return 1; fi
   return "$rc"
