@@ -125,20 +125,13 @@ def load_burkitt() -> tuple[EventSet, datetime, int, int]:
     return events, start, days, 7
 
 
-def load_synthetic(seed: int = 7) -> tuple[EventSet, datetime, int, int]:
-    """SYNTHETIC demo-like incidents around a Pataz-like district: ~3 a day for 2 years.
+SYNTHETIC_CENTRE_DEG = (-7.80, -77.45)
+SYNTHETIC_PER_DAY = 2.2
+SYNTHETIC_CHILD_SIGMA_M, SYNTHETIC_CHILD_MEAN_DAYS = 400.0, 5.0
 
-    Hotspots (concession edges, a blockade point, a corridor) with stable
-    rates, a Poisson background, and near-repeat offspring (a third of events
-    trigger one more within ~2 km and ~5 days). Labelled synthetic; no real data.
-    """
-    rng = np.random.default_rng(seed)
-    centre_lat, centre_lon = -7.80, -77.45
-    hot_xy_m = rng.uniform(-12_000, 12_000, size=(8, 2))
-    hot_weight = rng.dirichlet(np.ones(8))
-    days, per_day = 730, 2.2
-    n = rng.poisson(per_day * days)
-    t_days = np.sort(rng.uniform(0, days, n))
+
+def _synthetic_spatial(rng, n: int, hot_xy_m, hot_weight) -> tuple[np.ndarray, np.ndarray]:
+    """Immigrant positions (m): 60 % hotspots (σ 900 m), 25 % corridor, 15 % uniform."""
     kind = rng.random(n)
     which = rng.choice(8, size=n, p=hot_weight)
     xy = hot_xy_m[which] + rng.normal(0, 900, size=(n, 2))
@@ -147,18 +140,98 @@ def load_synthetic(seed: int = 7) -> tuple[EventSet, datetime, int, int]:
     xy[corridor] = np.column_stack([along, 0.3 * along]) + rng.normal(0, 300, (corridor.sum(), 2))
     background = kind > 0.85
     xy[background] = rng.uniform(-15_000, 15_000, size=(background.sum(), 2))
+    return xy, kind
+
+
+def _synthetic_world(seed: int = 7) -> dict:
+    """The SYNTHETIC generator's draws: hotspots, immigrants and which of them have a child."""
+    rng = np.random.default_rng(seed)
+    hot_xy_m = rng.uniform(-12_000, 12_000, size=(8, 2))
+    hot_weight = rng.dirichlet(np.ones(8))
+    days = 730
+    n = rng.poisson(SYNTHETIC_PER_DAY * days)
+    t_days = np.sort(rng.uniform(0, days, n))
+    xy, _ = _synthetic_spatial(rng, n, hot_xy_m, hot_weight)
     parents = rng.random(n) < 0.35
-    child_xy = xy[parents] + rng.normal(0, 400, size=(parents.sum(), 2))
-    child_t = t_days[parents] + rng.exponential(5.0, parents.sum())
-    xy, t_days = np.vstack([xy, child_xy]), np.concatenate([t_days, child_t])
-    inside = t_days < days
-    xy, t_days = xy[inside], t_days[inside]
-    lat = centre_lat + np.degrees(xy[:, 1] / 6_371_008.8)
-    lon = centre_lon + np.degrees(xy[:, 0] / (6_371_008.8 * np.cos(np.radians(centre_lat))))
+    child_xy = xy[parents] + rng.normal(0, SYNTHETIC_CHILD_SIGMA_M, size=(parents.sum(), 2))
+    child_t = t_days[parents] + rng.exponential(SYNTHETIC_CHILD_MEAN_DAYS, parents.sum())
+    return {
+        "hot_xy_m": hot_xy_m, "hot_weight": hot_weight, "days": days,
+        "xy": np.vstack([xy, child_xy]), "t_days": np.concatenate([t_days, child_t]),
+        "parent_xy": xy[parents], "parent_t_days": t_days[parents],
+    }  # fmt: skip
+
+
+def _synthetic_latlon(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat0, lon0 = SYNTHETIC_CENTRE_DEG
+    lat = lat0 + np.degrees(xy[:, 1] / 6_371_008.8)
+    lon = lon0 + np.degrees(xy[:, 0] / (6_371_008.8 * np.cos(np.radians(lat0))))
+    return lat, lon
+
+
+def load_synthetic(seed: int = 7) -> tuple[EventSet, datetime, int, int]:
+    """SYNTHETIC demo-like incidents around a Pataz-like district: ~3 a day for 2 years.
+
+    Hotspots (concession edges, a blockade point, a corridor) with stable
+    rates, a Poisson background, and near-repeat offspring (a third of events
+    trigger one more within ~2 km and ~5 days). Labelled synthetic; no real data.
+    """
+    world = _synthetic_world(seed)
+    inside = world["t_days"] < world["days"]
+    xy, t_days = world["xy"][inside], world["t_days"][inside]
+    lat, lon = _synthetic_latlon(xy)
     t0 = datetime(2023, 1, 1, tzinfo=UTC).timestamp()
     order = np.argsort(t_days)
     events = EventSet(t0 + t_days[order] * DAY_S, lat[order], lon[order])
     return events, datetime(2024, 7, 1, tzinfo=UTC), 184, 8
+
+
+def synthetic_oracle(seed: int = 7, samples: int = 300_000) -> dict:
+    """Hit rates of the SYNTHETIC generator's *true* intensity on the benchmark's hexagons.
+
+    The oracle knows the hotspots, the corridor, the background and which past
+    events will have a child (and the child kernel); it is the best forecast
+    any method can make in expectation, so it bounds what the target can ask.
+    """
+    world = _synthetic_world(seed)
+    events, start, days, resolution = load_synthetic(seed)
+    geometry, origin_lat, origin_lon = study_geometry("synthetic", events, resolution)
+    area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
+    rng = np.random.default_rng(seed + 1)
+    sample_xy, _ = _synthetic_spatial(rng, samples, world["hot_xy_m"], world["hot_weight"])
+    where = area.locate(*_synthetic_latlon(sample_xy))
+    static = np.bincount(where[where >= 0], minlength=area.n_cells) / samples
+    offsets = rng.normal(0, SYNTHETIC_CHILD_SIGMA_M, size=(200, 2))
+    cells = area.locate(events.lat, events.lon)
+    t_rel = (events.t_s - start.timestamp()) / DAY_S
+    offset_days = (start.timestamp() - datetime(2023, 1, 1, tzinfo=UTC).timestamp()) / DAY_S
+    rows = {"static": np.zeros(len(COVERAGES)), "static + children": np.zeros(len(COVERAGES))}
+    total = 0
+    for day in range(days):
+        hits = np.bincount(cells[(t_rel >= day) & (t_rel < day + 1)], minlength=area.n_cells)
+        if hits.sum() == 0 or not np.any(t_rel < day):
+            continue
+        children = _oracle_children(world, area, offsets, offset_days + day)
+        for name, score in (("static", static), ("static + children", static * 2.2 + children)):
+            rows[name] += expected_hits_at_coverages(score, area.area_m2, hits, COVERAGES)
+        total += int(hits.sum())
+    return {name: {f"{c:.2f}": v / total for c, v in zip(COVERAGES, captured, strict=True)}
+            for name, captured in rows.items()}  # fmt: skip
+
+
+def _oracle_children(world: dict, area, offsets: np.ndarray, day: float) -> np.ndarray:
+    """Expected children per cell on ``[day, day + 1)`` from the parents born before ``day``."""
+    born = world["parent_t_days"] < day
+    age = day - world["parent_t_days"][born]
+    mean = SYNTHETIC_CHILD_MEAN_DAYS
+    chance = np.exp(-age / mean) - np.exp(-(age + 1) / mean)
+    keep = chance > 1e-4
+    if not keep.any():
+        return np.zeros(area.n_cells)
+    points = (world["parent_xy"][born][keep][:, None, :] + offsets[None]).reshape(-1, 2)
+    where = area.locate(*_synthetic_latlon(points))
+    weight = np.repeat(chance[keep], len(offsets)) / len(offsets)
+    return np.bincount(where[where >= 0], weights=weight[where >= 0], minlength=area.n_cells)
 
 
 DEMO_SITES_DEG = (  # (name, lat, lon, share of incidents): demo mines and corridor towns
@@ -492,6 +565,9 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write all numbers to this file")
     parser.add_argument("--scale-events", type=int, default=0, help="also time on N events")
+    parser.add_argument(
+        "--oracle", action="store_true", help="also score SYNTHETIC's true intensity (ceiling)"
+    )
     args = parser.parse_args()
     if not PEER_PYTHON.exists():
         sys.exit(f"{PEER_PYTHON} missing: build the open_cp venv (benchmarks/README-forecast.md)")
@@ -505,6 +581,10 @@ def main() -> None:
     }
     if report:
         print_summary(report)
+    if args.oracle:
+        print("\n== SYNTHETIC: the generator's true intensity on the same hexagons and days ==")
+        for name, rates in synthetic_oracle().items():
+            print(f"oracle {name:<18}" + "".join(f"  hit@{c}: {r:.3f}" for c, r in rates.items()))
     if args.scale_events:
         time_minewatch_at_scale(args.scale_events)
     if args.json:
