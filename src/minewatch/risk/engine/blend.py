@@ -66,7 +66,7 @@ def _normalised(values: np.ndarray) -> np.ndarray:
 
 
 class Blend:
-    """Self-tuned stack: long-run base (count, H3 shrinkage, KDE or SEPP) + recent + tie-break.
+    """Rank-averaged ensemble of count, H3 shrinkage, KDE, SEPP and recency (or the chooser).
 
     Parameters
     ----------

@@ -11,10 +11,10 @@ Methods (see docs/forecasting.md for the measured comparison):
 ``naive``  count of all past events per cell (the baseline to beat);
 ``kde``    Gaussian kernel density of past events, optionally time-decayed;
 ``sepp``   grid self-exciting point process (Mohler et al. 2015), see sepp.py;
-``blend``  MineWatch's default for sparse data: a blend of long-run and
-           recency-weighted counts, each smoothed over neighbouring cells,
-           shrunk towards the H3 parent's rate (hierarchical smoothing), times
-           an optional covariate prior.
+``blend``  MineWatch's default for sparse data: the mean of the cells' ranks
+           in five maps (long-run count, H3 shrinkage, KDE, grid SEPP,
+           recency), ties broken by count then a wide smoothing, times an
+           optional covariate prior (see blend.py and ensemble.py).
 """
 
 from __future__ import annotations
