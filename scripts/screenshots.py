@@ -5,7 +5,8 @@
 
 Drives Debian's Chromium with Playwright, logs in as the demo users, raises two
 alerts through the API (a manual one and a guard's panic) so the console has
-something to show, and writes one PNG per main screen at 1366×768 (the phone
+something to show, and writes one PNG per main screen at 1366×768 (with the convoys
+screen and a finished demo trip's page when the tracking app is installed) (the phone
 screens at 360 px wide). It changes the demo database: run it on a demo, never
 on real data.
 """
@@ -78,13 +79,26 @@ def capture(url: str, browser: Any) -> None:
     shoot(operator, "incident-detail.png")
     operator.goto(f"{url}/dashboard/")
     shoot(operator, "dashboard.png")
-    operator.goto(f"{url}/convoys/")
-    shoot(operator, "convoys.png")
+    if "trips" in (operator.locator("body").get_attribute("data-features") or ""):
+        capture_convoys(url, operator)
     english = new_page(browser, url, "manager", lang="en-GB")
     english.select_option("#language-select", "en")
     english.wait_for_selector("#map[data-loaded=true]")
     shoot(english, "map-english.png")
     english.select_option("#language-select", "es")
+
+
+def capture_convoys(url: str, operator: Any) -> None:
+    """The convoys en route, and the page of a finished demo trip (track and detections)."""
+    operator.goto(f"{url}/convoys/")
+    operator.wait_for_selector("#trip-rows tr[data-trip] .det-timeline, #trip-rows tr[data-trip] .help")
+    shoot(operator, "convoys.png", full_page=True)
+    finished = operator.request.get(f"{url}/api/v1/trips/?status=arrived&ordering=reference").json()
+    trips = sorted(finished["results"], key=lambda trip: trip["reference"])
+    if trips:
+        operator.goto(f"{url}/convoys/{trips[0]['id']}/")
+        operator.wait_for_selector("#trip[data-loaded=true]")
+        shoot(operator, "trip-detail.png")
 
 
 def main() -> None:

@@ -74,7 +74,7 @@
     var t0 = new Date(start || detections[0].time).getTime();
     var t1 = new Date(end || Date.now()).getTime();
     var span = Math.max(t1 - t0, 60000);
-    return '<div class="timeline" role="list">' + detections.map(function (d) {
+    return '<div class="det-timeline" role="list">' + detections.map(function (d) {
       var at = new Date(d.time).getTime();
       var pct = Math.max(0, Math.min(100, 100 * (at - t0) / span));
       var style = detectionStyle(d.kind);

@@ -86,8 +86,19 @@
     }).catch(function () {});
   }
 
+  // Once, when the vehicles are first known: frame them (with the corridor around them).
+  var framed = false;
+  function frameVehicles() {
+    var markers = vehicles.getLayers();
+    if (framed || !markers.length) return;
+    framed = true;
+    var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
+    built.map.fitBounds(bounds.pad(1.5), { maxZoom: 9 });
+  }
+
   function load() {
     return fleet.load().then(function () {
+      frameVehicles();
       trips = Object.keys(fleet.trips).map(function (id) { return fleet.trips[id]; })
         .sort(function (a, b) { return a.name < b.name ? -1 : 1; });
       drawTrips();
