@@ -99,3 +99,14 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_make_parametrize_id(config: Any, val: object, argname: str) -> str | None:
+    """Stable ids for raw bytes and long text (frames, files) whose content may embed the time.
+
+    pytest-xdist requires every worker to collect the same test ids; pytest
+    numbers duplicate ids itself, so the position keeps them unique.
+    """
+    if isinstance(val, bytes | bytearray) or (isinstance(val, str) and len(val) > 40):
+        return argname
+    return None
