@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
+from minewatch.core import live
 from minewatch.core.api import TenantReadOnlyViewSet
 from minewatch.core.filtersets import AuditEntryFilterSet
 from minewatch.core.models import AuditEntry, Organisation, User
@@ -47,3 +49,7 @@ def register(router: BaseRouter) -> None:
     router.register("organisations", OrganisationViewSet)
     router.register("users", UserViewSet)
     router.register("audit", AuditEntryViewSet, basename="audit")
+
+
+# The live stream (server-sent events) every app's events go out on.
+api_urls = [path("stream/", live.stream, name="api-stream")]

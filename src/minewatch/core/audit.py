@@ -18,6 +18,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for field in instance._meta.concrete_fields:
         if field.is_relation and field.name in data:
             data[field.name] = getattr(instance, field.attname)
+        elif isinstance(field, models.FileField) and field.name in data:
+            data[field.name] = getattr(instance, field.name).name or ""  # the stored path
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 

@@ -23,6 +23,8 @@ CAPABILITY_APPS: tuple[str, ...] = (
     "minewatch.geo",
     "minewatch.incidents",
     "minewatch.tracking",
+    "minewatch.alerts",
+    "minewatch.alarms",
     "minewatch.intel",
     "minewatch.risk",
     "minewatch.evidence",

@@ -115,6 +115,6 @@ def simulators(base_url: str) -> list[Callable[[], None]]:
     starters: list[Callable[[], None]] = []
     for _config, module in app_modules("demo"):
         factory = getattr(module, "simulators", None)
-        if factory is not None:
+        if factory is not None and factory is not simulators:  # core.demo is an app's demo too
             starters.extend(factory(context, base_url))
     return starters

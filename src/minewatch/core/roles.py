@@ -23,6 +23,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_sites": MANAGERS,
     "manage_users": frozenset({Role.ADMIN}),
     "operate": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.OPERATOR}),
+    "configure_alerts": MANAGERS,
     "analyse": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.ANALYST}),
     "see_sources": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.ANALYST}),
     "community": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.LIAISON}),

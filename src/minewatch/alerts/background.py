@@ -1,0 +1,18 @@
+"""Work ``minewatch serve`` and ``demo`` run in-process beside the web server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def starters() -> list[Callable[[], None]]:
+    """Start the live-stream hub (and its PostgreSQL relay) and the alerts worker."""
+
+    def start() -> None:
+        from minewatch.alerts.worker import start_in_thread
+        from minewatch.core import live
+
+        live.install()
+        start_in_thread()
+
+    return [start]

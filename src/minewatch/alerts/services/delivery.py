@@ -1,0 +1,243 @@
+"""The delivery worker: try each queued notification, record the result, retry with backoff.
+
+Network calls run in a thread pool and never touch the database; results are written
+by the caller's thread. So a webhook receiver that hangs holds one pool thread until
+its timeout, while every other notification goes out. Every try is a row
+(``DeliveryAttempt``): ``sent``, ``failed``, or ``retrying`` followed by the next try.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from minewatch.alerts.choices import ChannelKind, DeliveryStatus
+from minewatch.alerts.engine import channels as engine
+from minewatch.alerts.models import Alert, DeliveryAttempt
+from minewatch.alerts.services import messages
+from minewatch.core.events import Event, publish
+
+logger = logging.getLogger("minewatch.alerts.delivery")
+
+DEFAULT_SMS_TEMPLATE = {"to": "{to}", "text": "{text}"}
+# A try still "sending" this long after it started was cut off by a stopped worker.
+INTERRUPTED_AFTER_S = 600
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one try needs, copied out of the database (plain values)."""
+
+    attempt_id: int
+    kind: str
+    target: str
+    attempt_number: int
+    subject: str
+    body: str
+    payload: dict[str, Any]
+    config: dict[str, Any]
+    secret: str | None
+    timeout_s: float
+
+
+def _job(row: DeliveryAttempt) -> Job:
+    channel = row.channel
+    config = dict(channel.config) if channel else {}
+    secret = (row.recipient_contact.webhook_secret if row.recipient_contact else "") or config.get(
+        "secret"
+    )
+    alert = row.alert
+    return Job(
+        attempt_id=row.pk, kind=row.channel_kind, target=row.target,
+        attempt_number=row.attempt_number, subject=row.subject, body=row.body,
+        payload={"event": "alert.notification", "alert": messages.alert_payload(alert),
+                 "text": messages.sms_text(alert)},
+        config=config, secret=secret or None, timeout_s=channel.timeout_s if channel else 5.0,
+    )  # fmt: skip
+
+
+def send(job: Job) -> engine.DeliveryAttempt:
+    """One try over the job's channel; never raises (an unexpected error is a failed try)."""
+    try:
+        return _send(job)
+    except Exception as exc:  # a bad configuration must not stop the worker
+        now = dt.datetime.now(dt.UTC)
+        return engine.DeliveryAttempt(job.kind, job.target, job.attempt_number, "failed", now, now,
+                                      error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+
+
+def _send(job: Job) -> engine.DeliveryAttempt:
+    c, n = job.config, job.attempt_number
+    if job.kind == ChannelKind.EMAIL:
+        return engine.send_email(
+            host=c.get("host", "127.0.0.1"), port=int(c.get("port", 25)),
+            sender=c.get("sender", "alertas@minewatch.local"), recipients=[job.target],
+            subject=job.subject, body=job.body, timeout_s=job.timeout_s,
+            use_starttls=bool(c.get("use_starttls")), username=c.get("username"),
+            password=c.get("password"), attempt_number=n,
+        )  # fmt: skip
+    if job.kind == ChannelKind.WEBHOOK:
+        return engine.post_webhook(job.target, job.payload, secret=job.secret,
+                                   timeout_s=job.timeout_s, attempt_number=n)  # fmt: skip
+    if job.kind == ChannelKind.SMS:
+        return engine.send_sms_via_gateway(
+            c["url"], template=c.get("template") or DEFAULT_SMS_TEMPLATE, to_number=job.target,
+            text=job.payload["text"], secret=job.secret, timeout_s=job.timeout_s, attempt_number=n,
+        )  # fmt: skip
+    if job.kind == ChannelKind.MQTT:
+        return engine.publish_mqtt(host=c.get("host", "127.0.0.1"), port=int(c.get("port", 1883)),
+                                   topic=job.target, payload=job.payload, timeout_s=job.timeout_s,
+                                   attempt_number=n)  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    return engine.DeliveryAttempt(job.kind, job.target, n, "sent", now, now)
+
+
+def claim_due(now: dt.datetime, limit: int) -> list[Job]:
+    """Mark up to ``limit`` due pending tries as ``sending`` and return their jobs."""
+    due = DeliveryAttempt.objects.filter(status=DeliveryStatus.PENDING, due_at__lte=now)
+    ids = list(due.order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:  # the common case: a plain read, no write lock taken
+        return []
+    with transaction.atomic():
+        claimed = DeliveryAttempt.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING)
+        rows = list(claimed.select_for_update(of=("self",)).select_related(
+            "channel", "recipient_contact", "alert__site"))  # fmt: skip
+        DeliveryAttempt.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=DeliveryStatus.SENDING, started_at=now
+        )
+        jobs = [_job(row) for row in rows]
+    return jobs
+
+
+def record_result(job: Job, result: engine.DeliveryAttempt) -> DeliveryAttempt:
+    """Store a try's outcome; schedule the next try (a new row) when it may succeed later."""
+    with transaction.atomic():
+        row = (
+            DeliveryAttempt.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .get(pk=job.attempt_id)
+        )
+        channel = row.channel
+        max_attempts = channel.max_attempts if channel else 3
+        row.status_code, row.error = result.status_code, (result.error or "")[:2000]
+        row.started_at, row.finished_at = result.started_at_utc, result.finished_at_utc
+        if result.status == "sent":
+            row.status = DeliveryStatus.SENT
+        elif result.is_retryable and row.attempt_number < max_attempts:
+            delay_s = engine.backoff_delay_s(
+                row.attempt_number, base_s=channel.backoff_base_s if channel else 5.0,
+                max_s=channel.backoff_max_s if channel else 300.0,
+            )  # fmt: skip
+            row.status = DeliveryStatus.RETRYING
+            row.next_retry_at = result.finished_at_utc + dt.timedelta(seconds=delay_s)
+            _schedule_retry(row)
+        else:
+            row.status = DeliveryStatus.FAILED
+        row.save()
+        if row.status == DeliveryStatus.SENT and row.is_police:
+            Alert.objects.filter(pk=row.alert_id, police_notified_at__isnull=True).update(
+                police_notified_at=result.finished_at_utc
+            )
+        _publish(row)
+    if row.status != DeliveryStatus.SENT:
+        logger.warning("delivery %s to %s (%s) try %s: %s", row.pk, row.recipient_label,
+                       row.channel_kind, row.attempt_number, row.error)  # fmt: skip
+    return row
+
+
+def _schedule_retry(row: DeliveryAttempt) -> None:
+    DeliveryAttempt.objects.create(
+        organisation_id=row.organisation_id, alert_id=row.alert_id, firing_id=row.firing_id,
+        channel_kind=row.channel_kind, channel=row.channel, recipient_user_id=row.recipient_user_id,
+        recipient_contact_id=row.recipient_contact_id, recipient_label=row.recipient_label,
+        is_police=row.is_police, target=row.target, subject=row.subject, body=row.body,
+        attempt_number=row.attempt_number + 1, created_at=row.finished_at, due_at=row.next_retry_at,
+    )  # fmt: skip
+
+
+def _publish(row: DeliveryAttempt) -> None:
+    alert = Alert.objects.only("organisation_id", "site_id").get(pk=row.alert_id)
+    publish(Event("alert.delivery", alert.organisation_id, {
+        "alert_id": row.alert_id, "delivery_id": row.pk, "channel": row.channel_kind,
+        "recipient": row.recipient_label, "status": row.status, "attempt": row.attempt_number,
+        "is_police": row.is_police, "error": row.error[:200],
+    }, site_id=alert.site_id))  # fmt: skip
+
+
+def recover_interrupted(now: dt.datetime | None = None) -> int:
+    """Tries left ``sending`` by a worker that stopped: record them failed and retry them."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=INTERRUPTED_AFTER_S)
+    stale = DeliveryAttempt.objects.filter(status=DeliveryStatus.SENDING, started_at__lt=cutoff)
+    count = 0
+    for row in stale.select_related("channel", "recipient_contact", "alert__site"):
+        result = engine.DeliveryAttempt(row.channel_kind, row.target, row.attempt_number, "failed",
+                                        row.started_at, now, is_retryable=True,
+                                        error="worker stopped during the try; outcome unknown")  # fmt: skip
+        record_result(_job(row), result)
+        count += 1
+    return count
+
+
+class DeliveryPump:
+    """Claims due tries, sends them in a thread pool, and records results as they finish.
+
+    Call :meth:`pump` repeatedly (the worker loop does); :meth:`drain` waits for what is
+    in flight (tests, ``--once``).
+    """
+
+    def __init__(self, *, max_workers: int = 8) -> None:
+        self.max_workers = max_workers
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="delivery")
+        self._inflight: dict[Future, Job] = {}
+
+    def pump(self, now: dt.datetime | None = None) -> int:
+        """Record finished tries and start new ones; returns how many results were recorded."""
+        done = self.harvest()
+        free = self.max_workers - len(self._inflight)
+        if free > 0:
+            for job in claim_due(now or timezone.now(), free):
+                self._inflight[self._pool.submit(send, job)] = job
+        return done
+
+    def harvest(self) -> int:
+        finished = [future for future in self._inflight if future.done()]
+        for future in finished:
+            job = self._inflight.pop(future)
+            try:
+                record_result(job, future.result())
+            except Exception:
+                logger.exception("could not record delivery %s", job.attempt_id)
+        return len(finished)
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    def drain(self, timeout_s: float | None = None) -> int:
+        wait(list(self._inflight), timeout=timeout_s)
+        return self.harvest()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_due_deliveries(now: dt.datetime | None = None, *, max_workers: int = 8) -> int:
+    """Send every due try once, wait for them, record results; returns how many were tried."""
+    pump = DeliveryPump(max_workers=max_workers)
+    total = 0
+    try:
+        while True:
+            before = total
+            pump.pump(now)
+            total += pump.drain()
+            if total == before:
+                return total
+    finally:
+        pump.close()

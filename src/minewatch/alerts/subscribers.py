@@ -1,0 +1,160 @@
+"""Where other apps' happenings become alerts.
+
+* A new organisation gets default rules, a ladder and the protocol catalogue.
+* ``incident.reported`` events run through the rules (by type and severity).
+* ``detection.<kind>`` events (the tracking app's detectors: payload ``kind, device,
+  trip, site_id, lat, lon, time, details``) run through the rules too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from minewatch.alerts.choices import SEVERITY_LEVELS, AlertSource
+from minewatch.core import events
+from minewatch.core.events import Event
+
+logger = logging.getLogger("minewatch.alerts")
+
+# Severity of tracking detections when the detector does not say (1 minor .. 5 critical);
+# kinds are tracking.choices.DetectionKind. "signal_restored" (1) is below the default
+# convoy rule's minimum (2): it is recorded by tracking but pages nobody.
+DETECTION_SEVERITY = {
+    "alarm": 5, "panic": 5, "convoy_split": 4, "signal_loss": 4, "route_deviation": 3,
+    "unscheduled_stop": 3, "zone_enter": 3, "zone_exit": 2, "overspeed": 2, "late_arrival": 2,
+    "signal_restored": 1,
+}  # fmt: skip
+DETECTION_TITLES = {
+    "alarm": "Alarma / pánico desde el vehículo", "panic": "Pánico en convoy",
+    "convoy_split": "Camión separado del convoy", "signal_loss": "Pérdida de señal (posible inhibidor)",
+    "route_deviation": "Desvío de ruta", "unscheduled_stop": "Parada no autorizada",
+    "zone_enter": "Ingreso a zona vigilada", "zone_exit": "Salida de zona",
+    "overspeed": "Exceso de velocidad", "late_arrival": "Llegada tardía",
+    "signal_restored": "Señal restablecida",
+}  # fmt: skip
+
+
+def on_organisation_saved(
+    sender: Any, instance: Any, created: bool, raw: bool = False, **_: Any
+) -> None:
+    if created and not raw:
+        from minewatch.alerts.services.config import seed_defaults
+        from minewatch.alerts.services.rules import forget_cached_rules
+
+        seed_defaults(instance)
+        forget_cached_rules(instance.pk)
+
+
+def on_rule_changed(sender: Any, instance: Any, **_: Any) -> None:
+    """Any write to a rule (service, admin, a direct save) drops this process's cached rules."""
+    from minewatch.alerts.services.rules import forget_cached_rules
+
+    forget_cached_rules(getattr(instance, "organisation_id", None))
+
+
+def _severity(value: Any, kind: str) -> int:
+    if isinstance(value, int) and 1 <= value <= 5:
+        return value
+    if isinstance(value, str) and value in SEVERITY_LEVELS:
+        return SEVERITY_LEVELS[value]
+    return DETECTION_SEVERITY.get(kind, 3)
+
+
+def _time(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed if parsed is not None and parsed.tzinfo is not None else timezone.now()
+
+
+def detection_input(event: Event) -> Any:
+    """An AlertInput from a ``detection.<kind>`` event (missing values get safe defaults)."""
+    from minewatch.alerts.services.rules import AlertInput
+
+    p = event.payload
+    kind = str(p.get("kind") or event.name.split(".", 1)[1])
+    subject_type, subject_key = (
+        ("device", p.get("device")) if p.get("device") else ("trip", p.get("trip"))
+    )
+    details = p.get("details") if isinstance(p.get("details"), dict) else {}
+    return AlertInput(
+        organisation_id=event.organisation_id, kind=kind, source=AlertSource.DETECTION,
+        severity=_severity(p.get("severity", details.get("severity")), kind),
+        occurred_at=_time(p.get("time")), title=DETECTION_TITLES.get(kind, kind.replace("_", " ")),
+        site_id=p.get("site_id") or event.site_id, subject_type=subject_type if subject_key else "",
+        subject_key=str(subject_key or "")[:120], lat=p.get("lat"), lon=p.get("lon"),
+        details={**details, "trip": p.get("trip"), "device": p.get("device")},
+        description=str(details.get("description", "")), is_synthetic=bool(details.get("synthetic")),
+    )  # fmt: skip
+
+
+def incident_input(event: Event) -> Any:
+    from minewatch.alerts.services.rules import AlertInput
+    from minewatch.incidents.models import Incident
+
+    incident = Incident.objects.get(pk=event.payload["id"])
+    return AlertInput(
+        organisation_id=incident.organisation_id, kind=f"incident.{incident.incident_type}",
+        severity=incident.severity, source=AlertSource.INCIDENT, occurred_at=incident.reported_at,
+        title=incident.title, description=incident.narrative[:2000], site_id=incident.site_id,
+        subject_type="incident", subject_key=incident.reference, lat=incident.lat,
+        lon=incident.lon, place=incident.location_description, threat=incident.threat,
+        incident_type=incident.incident_type, incident_id=incident.pk,
+        is_synthetic=incident.is_synthetic,
+    )  # fmt: skip
+
+
+def on_event(event: Event) -> None:
+    """core.events subscriber: incidents and detections through the rules."""
+    if event.organisation_id is None:
+        return
+    if event.name == "incident.reported":
+        raise_alert_from_incident(event)
+    elif event.name.startswith("detection."):
+        raise_alert_from_detection(event)
+
+
+# An incident entered this long after it was reported is history being imported
+# (a backfill, the demo's two years): it must not page anyone now.
+MAX_INCIDENT_AGE = dt.timedelta(hours=24)
+
+
+def raise_alert_from_incident(event: Event) -> list[Any]:
+    """Run a reported incident through the rules (e.g. severity ≥ 4 → alert)."""
+    from minewatch.alerts.services.alerts import raise_alert
+
+    item = incident_input(event)
+    if item.occurred_at < timezone.now() - MAX_INCIDENT_AGE:
+        return []
+    return raise_alert(item)
+
+
+def raise_alert_from_detection(event: Event) -> list[Any]:
+    """Run a tracking detection through the rules; a malformed one is logged and dropped."""
+    from minewatch.alerts.services.alerts import raise_alert
+    from minewatch.core.errors import MineWatchError
+
+    try:
+        item = detection_input(event)
+    except (MineWatchError, TypeError, ValueError) as exc:
+        logger.warning("detection event %s dropped: %s", event.name, exc)
+        return []
+    return raise_alert(item)
+
+
+def connect() -> None:
+    from minewatch.alerts.models import AlertRule
+    from minewatch.core.models import Organisation
+
+    post_save.connect(on_organisation_saved, sender=Organisation, dispatch_uid="alerts-defaults")
+    for signal in (post_save, post_delete):
+        signal.connect(on_rule_changed, sender=AlertRule, dispatch_uid=f"alerts-rules-{id(signal)}")
+    for name, through in (("sites", AlertRule.sites.through), ("zones", AlertRule.zones.through)):
+        m2m_changed.connect(on_rule_changed, sender=through, dispatch_uid=f"alerts-rule-{name}")
+    events.subscribe(on_event)
