@@ -27,7 +27,7 @@ logger = logging.getLogger("minewatch.alerts")
 # convoy rule's minimum (2): it is recorded by tracking but pages nobody.
 DETECTION_SEVERITY = {
     "alarm": 5, "panic": 5, "convoy_split": 4, "signal_loss": 4, "route_deviation": 3,
-    "unscheduled_stop": 3, "zone_enter": 3, "zone_exit": 2, "overspeed": 2, "late_arrival": 2,
+    "unscheduled_stop": 3, "zone_enter": 4, "zone_exit": 2, "overspeed": 2, "late_arrival": 2,
     "signal_restored": 1,
 }  # fmt: skip
 DETECTION_TITLES = {
@@ -58,11 +58,15 @@ def on_rule_changed(sender: Any, instance: Any, **_: Any) -> None:
     forget_cached_rules(getattr(instance, "organisation_id", None))
 
 
-def _severity(value: Any, kind: str) -> int:
+def _severity(value: Any, kind: str, details: dict[str, Any]) -> int:
     if isinstance(value, int) and 1 <= value <= 5:
         return value
     if isinstance(value, str) and value in SEVERITY_LEVELS:
         return SEVERITY_LEVELS[value]
+    if kind in ("zone_enter", "zone_exit") and details.get("zone_kind") != "high_risk":
+        # A convoy entering its own mine's perimeter or a community zone is routine:
+        # recorded by tracking, below every default rule, so nobody is paged.
+        return 1
     return DETECTION_SEVERITY.get(kind, 3)
 
 
@@ -85,7 +89,7 @@ def detection_input(event: Event) -> Any:
     details = p.get("details") if isinstance(p.get("details"), dict) else {}
     return AlertInput(
         organisation_id=event.organisation_id, kind=kind, source=AlertSource.DETECTION,
-        severity=_severity(p.get("severity", details.get("severity")), kind),
+        severity=_severity(p.get("severity", details.get("severity")), kind, details),
         occurred_at=_time(p.get("time")), title=DETECTION_TITLES.get(kind, kind.replace("_", " ")),
         site_id=p.get("site_id") or event.site_id, subject_type=subject_type if subject_key else "",
         subject_key=str(subject_key or "")[:120], lat=p.get("lat"), lon=p.get("lon"),
@@ -123,6 +127,9 @@ def on_event(event: Event) -> None:
 # An incident entered this long after it was reported is history being imported
 # (a backfill, the demo's two years): it must not page anyone now.
 MAX_INCIDENT_AGE = dt.timedelta(hours=24)
+# Likewise a detection on fixes this old comes from a replayed file or a tracker
+# flushing its memory after days offline: tracking records it, nobody is paged.
+MAX_DETECTION_AGE = dt.timedelta(hours=2)
 
 
 def raise_alert_from_incident(event: Event) -> list[Any]:
@@ -144,6 +151,8 @@ def raise_alert_from_detection(event: Event) -> list[Any]:
         item = detection_input(event)
     except (MineWatchError, TypeError, ValueError) as exc:
         logger.warning("detection event %s dropped: %s", event.name, exc)
+        return []
+    if item.occurred_at < timezone.now() - MAX_DETECTION_AGE:
         return []
     return raise_alert(item)
 

@@ -31,7 +31,13 @@ from minewatch.tracking.models import Device, TrackerState, Trip
 
 # geo zone kind -> engine zone kind (the engine never reports a stop inside
 # authorised-stop, origin or destination zones).
-ZONE_KIND = {ZoneKind.AUTHORISED_STOP: "authorised_stop", ZoneKind.HIGH_RISK: "high_risk"}
+# Hotspots and restricted areas are high-risk for a convoy as well.
+ZONE_KIND = {
+    ZoneKind.AUTHORISED_STOP: "authorised_stop",
+    ZoneKind.HIGH_RISK: "high_risk",
+    ZoneKind.ILLEGAL_MINING_HOTSPOT: "high_risk",
+    ZoneKind.RESTRICTED: "high_risk",
+}
 # Trips whose route has an origin/destination site get circles of this radius there.
 TERMINAL_RADIUS_M = 3000.0
 

@@ -230,3 +230,31 @@ def test_step_without_a_police_contact_is_recorded_as_a_failed_delivery(world) -
     run_due_escalations(alert.raised_at + dt.timedelta(seconds=1000))
     missing = DeliveryAttempt.objects.get(alert=alert, recipient_label__startswith="PNP")
     assert missing.status == DeliveryStatus.FAILED and "no police contact" in missing.error
+
+
+def test_detection_on_old_fixes_pages_nobody(world) -> None:
+    """A replayed file or a tracker flushing days of memory is recorded by tracking, not alerted."""
+    site = world.sites["a2"]
+    old = {
+        "kind": "unscheduled_stop", "device": "TRK-OLD", "trip": 3, "site_id": site.pk,
+        "lat": -14.1, "lon": -72.3, "details": {},
+        "time": (timezone.now() - dt.timedelta(hours=50)).isoformat(),
+    }  # fmt: skip
+    fresh = {**old, "device": "TRK-NEW", "time": timezone.now().isoformat()}
+    dispatch(Event("detection.unscheduled_stop", site.organisation_id, old, site_id=site.pk))
+    dispatch(Event("detection.unscheduled_stop", site.organisation_id, fresh, site_id=site.pk))
+    keys = set(Alert.objects.filter(kind="unscheduled_stop").values_list("subject_key", flat=True))
+    assert keys == {"TRK-NEW"}
+
+
+@pytest.mark.parametrize(
+    "zone_kind,paged", [("high_risk", True), ("generic", False), (None, False)]
+)
+def test_zone_entry_pages_only_for_high_risk_zones(world, zone_kind, paged) -> None:
+    site = world.sites["a2"]
+    payload = {
+        "kind": "zone_enter", "device": "TRK-Z", "trip": 4, "site_id": site.pk, "lat": -14.1,
+        "lon": -72.3, "time": timezone.now().isoformat(), "details": {"zone": "zone:1", "zone_kind": zone_kind},
+    }  # fmt: skip
+    dispatch(Event("detection.zone_enter", site.organisation_id, payload, site_id=site.pk))
+    assert Alert.objects.filter(kind="zone_enter", subject_key="TRK-Z").exists() is paged
