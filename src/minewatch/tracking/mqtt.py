@@ -54,7 +54,7 @@ class MqttIngestWorker:
 
     def __init__(
         self, host: str, port: int, topic: str, *, shared_group: str = "ingest",
-        client_id: str = "", qos: int = 1, max_wait_s: float = 0.05, max_fixes: int = 5000,
+        client_id: str = "", qos: int = 1, max_wait_s: float = 0.0, max_fixes: int = 5000,
         username: str = "", password: str = "",
     ) -> None:  # fmt: skip
         import paho.mqtt.client as mqtt
