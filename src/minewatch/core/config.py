@@ -120,26 +120,31 @@ TUNABLES: tuple[Tunable, ...] = (
         "Name of the organisation that receives unknown trackers as new devices. "
         "Empty (default): a fix from an unknown tracker is refused (400) and counted.",
     ),
+    Tunable("tracking_max_speed_kmh", 300.0, "Fixes faster than this are refused (km/h).", float),
     Tunable(
-        "tracking_max_speed_kmh", 300.0, "Fixes faster than this are refused (km/h).", float
-    ),
-    Tunable(
-        "tracking_stop_min_s", 600.0, "A stop outside authorised zones this long is reported (s).",
+        "tracking_stop_min_s",
+        600.0,
+        "A stop outside authorised zones this long is reported (s).",
         float,
     ),
     Tunable(
         "tracking_max_gap_s", 300.0, "No fix this long while en route is a signal loss (s).", float
     ),
     Tunable(
-        "tracking_deviation_min_s", 60.0, "Off the route corridor this long is a deviation (s).",
+        "tracking_deviation_min_s",
+        60.0,
+        "Off the route corridor this long is a deviation (s).",
         float,
     ),
     Tunable(
-        "tracking_split_distance_m", 5000.0,
-        "A convoy vehicle this far from its escort is a convoy split (m).", float,
+        "tracking_split_distance_m",
+        5000.0,
+        "A convoy vehicle this far from its escort is a convoy split (m).",
+        float,
     ),
     Tunable(
-        "osmand_port", 0,
+        "osmand_port",
+        0,
         "Second listener for trackers (OsmAnd protocol), e.g. 5055; 0 = only /ingest/osmand/.",
         int,
     ),

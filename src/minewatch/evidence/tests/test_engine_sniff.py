@@ -83,7 +83,9 @@ REFUSED_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "data", "message"), REFUSED_CASES, ids=[c[0] for c in REFUSED_CASES])
+@pytest.mark.parametrize(
+    ("case", "data", "message"), REFUSED_CASES, ids=[c[0] for c in REFUSED_CASES]
+)
 def test_archives_executables_and_unknown_bytes_refused_with_clear_message(case, data, message):
     with pytest.raises(ContentRefusedError, match=message):
         sniff_file(io.BytesIO(data))
