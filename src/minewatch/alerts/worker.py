@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from minewatch.alerts.services.delivery import DeliveryPump, recover_interrupted
 from minewatch.alerts.services.escalation import run_due_escalations
+from minewatch.alerts.services.rules import prune_slots
 
 logger = logging.getLogger("minewatch.alerts.worker")
 
@@ -51,6 +52,7 @@ class AlertsWorker:
         raised = 0
         if time.monotonic() - self._last_check >= self.check_interval_s:
             self._last_check = time.monotonic()
+            prune_slots(now)  # forget de-duplication entries past their window
             for check in list(PERIODIC_CHECKS):
                 try:
                     raised += check(now) or 0

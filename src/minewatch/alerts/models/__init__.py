@@ -12,6 +12,7 @@ from minewatch.alerts.models.config import (
     EscalationPolicy,
     EscalationStep,
     NotificationChannel,
+    RuleSlot,
     RuleState,
 )
 from minewatch.alerts.models.protocols import (
@@ -35,5 +36,6 @@ __all__ = [
     "ProtocolChecklist",
     "ProtocolStep",
     "ResponseProtocol",
+    "RuleSlot",
     "RuleState",
 ]

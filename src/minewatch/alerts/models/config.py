@@ -175,7 +175,11 @@ class AlertRule(TenantModel):
 
 
 class RuleState(models.Model):
-    """The rules engine's de-duplication and throttle state of one rule (a JSON dict)."""
+    """The rules engine's throttle state of one rule; its row lock orders a rule's detections.
+
+    The de-duplication entries live one per key in :class:`RuleSlot`, so a rule watching
+    thousands of sensors reads and writes one small row per detection, not all of them.
+    """
 
     rule = models.OneToOneField(AlertRule, on_delete=models.CASCADE, related_name="state")
     data = models.JSONField(default=dict)
@@ -186,3 +190,24 @@ class RuleState(models.Model):
 
     def __str__(self) -> str:
         return f"state of rule {self.rule_id}"
+
+
+class RuleSlot(models.Model):
+    """One open de-duplication entry of a rule: the alert repeats of this key fold into."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="slots")
+    slot = models.CharField(max_length=400)
+    alert_key = models.CharField(max_length=300, db_index=True)
+    data = models.JSONField(default=dict)
+    last_at = models.DateTimeField(db_index=True)
+
+    tenant_owner_field = "rule__organisation"
+    tenant_site_field = None
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "slot"], name="alerts_rule_slot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.slot

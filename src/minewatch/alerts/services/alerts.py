@@ -39,7 +39,7 @@ def publish_alert(alert: Alert, name: str, **extra: Any) -> None:
 
 
 def _new_reference(at: dt.datetime) -> str:
-    return f"ALR-{at:%Y%m%d}-{secrets.token_hex(3).upper()}"
+    return f"ALR-{at:%Y%m%d}-{secrets.token_hex(5).upper()}"  # 10^12 a day: no birthday clash
 
 
 def _require(actor: Any, capability: str, what: str) -> None:

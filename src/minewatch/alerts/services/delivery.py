@@ -207,13 +207,17 @@ class DeliveryPump:
         return done
 
     def harvest(self) -> int:
+        """Record every finished try in one transaction (one write lock, not one per try)."""
         finished = [future for future in self._inflight if future.done()]
-        for future in finished:
-            job = self._inflight.pop(future)
-            try:
-                record_result(job, future.result())
-            except Exception:
-                logger.exception("could not record delivery %s", job.attempt_id)
+        if not finished:
+            return 0
+        with transaction.atomic():
+            for future in finished:
+                job = self._inflight.pop(future)
+                try:
+                    record_result(job, future.result())  # its own savepoint
+                except Exception:
+                    logger.exception("could not record delivery %s", job.attempt_id)
         return len(finished)
 
     @property

@@ -19,7 +19,7 @@ from django.db.models import F
 
 from minewatch.alerts.choices import SEVERITY_NAMES
 from minewatch.alerts.engine import rules as engine
-from minewatch.alerts.models import AlertRule, RuleState
+from minewatch.alerts.models import AlertRule, RuleSlot, RuleState
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, NotAllowed
@@ -132,13 +132,19 @@ def evaluate_with_state(
 ) -> engine.RuleOutcome:
     """Run one rule on one detection with its persisted state (call inside a transaction).
 
+    The engine gets the rule's throttle state and only the de-duplication entry of this
+    detection's key (a :class:`RuleSlot` row), and what it changes is written back.
     ``alert_exists(alert_key)`` tells whether the open alert an outcome folds into still
     exists and is unresolved; if not, the engine forgets it and opens a new one.
     """
     RuleState.objects.get_or_create(rule=rule)
     state = RuleState.objects.select_for_update(of=("self",)).get(rule=rule)
-    runner = engine.AlertRuleEngine([engine_rule], tz=settings.TIME_ZONE, state=state.data)
     detection = item.to_engine()
+    slot = f"{engine_rule.rule_id}#{engine.dedup_key(engine_rule, detection)}"
+    stored = RuleSlot.objects.filter(rule=rule, slot=slot).first()
+    data = {"throttle": state.data.get("throttle", {}), "suppressed": state.data.get("suppressed", {}),
+            "open": {slot: stored.data} if stored else {}}  # fmt: skip
+    runner = engine.AlertRuleEngine([engine_rule], tz=settings.TIME_ZONE, state=data)
     runner.prune(detection.occurred_at_utc)
     outcome = runner.evaluate(detection)[0]
     if outcome.action == "folded" and not alert_exists(outcome.alert_key):
@@ -146,22 +152,35 @@ def evaluate_with_state(
         outcome = runner.evaluate(detection)[0]
     if outcome.action == "throttled":
         AlertRule.objects.filter(pk=rule.pk).update(suppressed_count=F("suppressed_count") + 1)
-    state.data = runner.state
-    state.save(update_fields=["data", "updated_at"])
+    entry = runner.state["open"].get(slot)
+    if entry is None and stored is not None:
+        stored.delete()
+    elif entry is not None:
+        last_at = dt.datetime.fromtimestamp(entry["last_s"], tz=dt.UTC)
+        RuleSlot.objects.update_or_create(rule=rule, slot=slot, defaults={
+            "alert_key": entry["alert_key"], "data": entry, "last_at": last_at})  # fmt: skip
+    if outcome.action != "folded":  # a fold never changes the throttle state
+        state.data = {
+            "throttle": runner.state["throttle"],
+            "suppressed": runner.state["suppressed"],
+        }
+        state.save(update_fields=["data", "updated_at"])
     return outcome
 
 
 def forget_alert(rule_id: int | None, alert_key: str) -> None:
-    """A resolved alert no longer absorbs repeats: drop it from its rule's state."""
-    if rule_id is None or not alert_key:
-        return
-    state = RuleState.objects.select_for_update(of=("self",)).filter(rule_id=rule_id).first()
-    if state is None:
-        return
-    runner = engine.AlertRuleEngine([], state=state.data)
-    if runner.close_alert(alert_key):
-        state.data = runner.state
-        state.save(update_fields=["data", "updated_at"])
+    """A resolved alert no longer absorbs repeats: drop its de-duplication entry."""
+    if rule_id is not None and alert_key:
+        RuleSlot.objects.filter(rule_id=rule_id, alert_key=alert_key).delete()
+
+
+def prune_slots(now: dt.datetime) -> int:
+    """Delete de-duplication entries older than their rule's window (the worker calls this)."""
+    removed = 0
+    for rule_id, minutes in AlertRule.objects.values_list("pk", "dedup_minutes"):
+        cutoff = now - dt.timedelta(minutes=minutes)
+        removed += RuleSlot.objects.filter(rule_id=rule_id, last_at__lt=cutoff).delete()[0]
+    return removed
 
 
 def _check_rule_values(values: dict[str, Any]) -> None:

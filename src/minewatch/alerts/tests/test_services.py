@@ -258,3 +258,18 @@ def test_zone_entry_pages_only_for_high_risk_zones(world, zone_kind, paged) -> N
     }  # fmt: skip
     dispatch(Event("detection.zone_enter", site.organisation_id, payload, site_id=site.pk))
     assert Alert.objects.filter(kind="zone_enter", subject_key="TRK-Z").exists() is paged
+
+
+def test_each_watched_thing_has_its_own_small_dedup_entry_pruned_after_the_window(world) -> None:
+    from minewatch.alerts.models import RuleSlot
+    from minewatch.alerts.services.rules import prune_slots
+
+    t0 = timezone.now()
+    first = services.raise_alert(make_input(world.sites["a1"], subject_key="S1", occurred_at=t0))[0]
+    services.raise_alert(make_input(world.sites["a1"], subject_key="S2", occurred_at=t0))
+    slots = RuleSlot.objects.filter(rule=first.rule, slot__contains="panel:S")
+    assert slots.count() == 2
+    assert prune_slots(t0 + dt.timedelta(minutes=11)) >= 2
+    later = services.raise_alert(make_input(world.sites["a1"], subject_key="S1",
+                                            occurred_at=t0 + dt.timedelta(minutes=12)))[0]  # fmt: skip
+    assert later.pk != first.pk
