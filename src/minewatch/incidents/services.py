@@ -114,6 +114,7 @@ def _publish(incident: Incident, name: str) -> None:
                 "incident_type": incident.incident_type,
                 "severity": incident.severity,
                 "status": incident.status,
+                "occurred_at": incident.occurred_at.isoformat(),
                 "lat": incident.lat,
                 "lon": incident.lon,
             },  # fmt: skip

@@ -130,7 +130,8 @@ def _write_report(report: IntelReport, clean: dict[str, Any]) -> None:
 
 def _publish_report(report: IntelReport, name: str) -> None:
     payload = {"id": report.pk, "reference": report.reference, "grade": report.grade,
-               "weight": report.weight, "lat": report.lat, "lon": report.lon}  # fmt: skip
+               "weight": report.weight, "lat": report.lat, "lon": report.lon,
+               "observed_at": report.observed_at.isoformat()}  # fmt: skip
     publish(Event(name, report.organisation_id, payload))
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from django.utils import timezone
+
 from minewatch.core.events import Event
+from minewatch.intel.engine.warnings import DEFAULT_WINDOW_DAYS
 
 logger = logging.getLogger("minewatch.intel")
 
@@ -12,11 +16,29 @@ logger = logging.getLogger("minewatch.intel")
 TRIGGERS = frozenset(
     {"incident.reported", "incident.updated", "intel_report.created", "intel_report.updated"}
 )
+# The payload field that says when the signal happened, per event family.
+WHEN_FIELD = {"incident": "occurred_at", "intel_report": "observed_at"}
+
+
+def outside_window(event: Event, now: dt.datetime | None = None) -> bool:
+    """True when the event's signal is older than the scan window: scanning could find nothing new.
+
+    The live scan looks at the latest ``DEFAULT_WINDOW_DAYS``; an incident recorded
+    today that happened two years ago (a back-filled register) cannot change it.
+    """
+    raw = event.payload.get(WHEN_FIELD.get(event.name.split(".")[0], ""))
+    if not raw:
+        return False
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return False
+    return when < (now or timezone.now()) - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
 
 
 def on_event(event: Event) -> None:
     """Scan the owner's sites and routes (the latest window) after a triggering event."""
-    if event.name not in TRIGGERS or event.organisation_id is None:
+    if event.name not in TRIGGERS or event.organisation_id is None or outside_window(event):
         return
     from minewatch.intel.early_warnings import scan_warnings
 

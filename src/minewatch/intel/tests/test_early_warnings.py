@@ -97,3 +97,38 @@ def test_operators_acknowledge_warnings(world, api_client, role, status_code):
         f"/api/v1/early-warnings/{warning.pk}/status/", {"status": "acknowledged"}
     )
     assert response.status_code == status_code
+
+
+def test_back_filled_signals_older_than_the_window_do_not_trigger_a_scan(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from minewatch.intel import early_warnings
+
+    scanned: list[int] = []
+    real_scan = early_warnings.scan_warnings
+
+    def counting_scan(**kwargs):
+        scanned.append(kwargs["organisation_id"])
+        return real_scan(**kwargs)
+
+    monkeypatch.setattr(early_warnings, "scan_warnings", counting_scan)
+    site, now = world.sites["a2"], timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_report(world.users["analyst"], site, observed_at=now - dt.timedelta(days=400))
+    assert scanned == []
+    with django_capture_on_commit_callbacks(execute=True):
+        make_report(world.users["analyst"], site, observed_at=now - dt.timedelta(hours=2))
+    assert scanned == [world.orgs["a"].pk]
+
+
+def test_outside_window_reads_the_signal_time_of_each_event_family():
+    from minewatch.intel.signals import outside_window
+
+    now = timezone.now()
+    old, recent = (now - dt.timedelta(days=60)).isoformat(), now.isoformat()
+    assert outside_window(events.Event("incident.reported", 1, {"occurred_at": old}), now)
+    assert not outside_window(events.Event("incident.reported", 1, {"occurred_at": recent}), now)
+    assert outside_window(events.Event("intel_report.created", 1, {"observed_at": old}), now)
+    # No time, or a time we cannot read: scan (never skip on doubt).
+    assert not outside_window(events.Event("incident.updated", 1, {}), now)
+    assert not outside_window(events.Event("incident.updated", 1, {"occurred_at": "ayer"}), now)
