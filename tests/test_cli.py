@@ -79,7 +79,7 @@ def free_port() -> int:
 
 
 def minewatch(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", "from minewatch.cli import main; main()", *args]
+    command = [sys.executable, "-m", "minewatch", *args]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False, **kwargs
     )
@@ -120,7 +120,7 @@ def test_demo_served_api_returns_pataz_incidents(demo_env: dict[str, str]) -> No
     token = minewatch(["token", "admin"], demo_env).stdout.strip()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from minewatch.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-m", "minewatch", "serve", "--port", str(port)],
         env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
