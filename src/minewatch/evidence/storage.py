@@ -7,7 +7,10 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
+from minewatch.core.uploads import max_upload_bytes
 from minewatch.evidence.engine.store import BlobStore, LocalBlobStore, S3BlobStore
+
+__all__ = ["get_store", "max_upload_bytes", "store_location"]
 
 
 def store_location() -> str:
@@ -23,8 +26,3 @@ def get_store() -> BlobStore:
         prefix = parsed.path.strip("/")
         return S3BlobStore(parsed.netloc, prefix=f"{prefix}/" if prefix else "")
     return LocalBlobStore(location)
-
-
-def max_upload_bytes() -> int:
-    """The upload limit in bytes (tunable ``max_upload_mb``, megabytes of 1,048,576 bytes)."""
-    return int(settings.TUNABLES["max_upload_mb"]) * 1024 * 1024
