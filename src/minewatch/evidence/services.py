@@ -522,9 +522,9 @@ def verify_all(
     """
     store = get_store()
     report = VerifyReport()
-    ids = list(EvidenceItem.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        items = list(EvidenceItem.objects.filter(pk__in=ids[start : start + batch_size]))
+    last_pk = 0
+    while items := list(EvidenceItem.objects.filter(pk__gt=last_pk).order_by("pk")[:batch_size]):
+        last_pk = items[-1].pk  # keyset pages: memory stays one batch however large the locker
         for result in _verify_batch(store, items, workers):
             report.items += 1
             if not result.is_ok:
