@@ -281,3 +281,13 @@ def test_verify_all_is_clean_on_untouched_evidence(world: Any) -> None:
     assert report.is_ok
     assert report.items == EvidenceItem.objects.count() == sum(seen)
     assert report.entries == CustodyEntry.objects.count()
+
+
+def test_verify_all_pages_through_every_item_in_small_batches(world: Any) -> None:
+    add_photo(world)
+    add_audio(world)
+    total = EvidenceItem.objects.count()
+    seen: list[int] = []
+    report = services.verify_all(batch_size=1, progress=seen.append)
+    assert seen == [1] * total
+    assert report.items == total
