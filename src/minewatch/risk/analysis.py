@@ -48,7 +48,7 @@ def _event_arrays(incidents: QuerySet, now: dt.datetime) -> tuple[np.ndarray, ..
 
 
 def forecast_cells(
-    incidents: QuerySet, *, days: int, resolution: int, method: str = "blend",
+    incidents: QuerySet, *, days: int, resolution: int, method: str = "mixture",
     now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Expected incidents per H3 cell over the next ``days`` days, highest first.

@@ -200,7 +200,7 @@ def forecast_view(request: Request) -> Response:
     threat = analysis.check_threat(request.query_params.get("threat"), allow_all=True)
     days = _int_param(request, "days", 7)
     resolution = _int_param(request, "resolution", 7)
-    method = request.query_params.get("method", "blend")
+    method = request.query_params.get("method", "mixture")
     incidents = restrict(Incident.objects.all(), request.user)
     if threat:
         incidents = incidents.filter(threat=threat)

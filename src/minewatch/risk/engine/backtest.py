@@ -22,7 +22,7 @@ from minewatch.risk.engine.grid import StudyArea, build_study_area
 from minewatch.risk.engine.metrics import expected_hits_at_coverage, hit_rate_and_pai
 
 SECONDS_PER_DAY = 86_400.0
-DEFAULT_METHODS = ("naive", "kde", "sepp", "blend")
+DEFAULT_METHODS = ("naive", "kde", "sepp", "blend", "mixture")
 DEFAULT_COVERAGES = (0.05, 0.10, 0.20)
 
 
@@ -78,7 +78,7 @@ def run_backtest(
     days : int
         Number of consecutive one-day windows to predict.
     methods : sequence of str
-        Method names ('naive', 'kde', 'sepp', 'blend').
+        Method names ('naive', 'kde', 'sepp', 'blend', 'mixture').
     resolution : int
         H3 resolution of the study area (ignored when ``study_area`` is given).
     coverages : sequence of float
@@ -96,7 +96,9 @@ def run_backtest(
     dict
         JSON-ready: ``study_area``, ``days``, ``test_events`` and per method
         ``hit_rate``/``pai`` keyed by coverage ("0.05"), ``fit_seconds_per_day``,
-        ``predict_seconds_per_day`` and ``setup_seconds``.
+        ``predict_seconds_per_day`` and ``setup_seconds``; ``daily`` holds each
+        predicted day's test events and, per method, its expected captured
+        events per coverage (for per-day variance and bootstrap intervals).
 
     Examples
     --------
@@ -124,6 +126,7 @@ def run_backtest(
         setup[name] = time.perf_counter() - began
     totals = {name: [np.zeros(len(coverages)), 0.0, 0.0] for name in methods}
     test_events = predicted_days = 0
+    daily = {"day": [], "events": [], "captured": {name: [] for name in methods}}
     for day in range(days):
         n_train = int(np.searchsorted(t_days, day, side="left"))
         n_until = int(np.searchsorted(t_days, day + 1, side="left"))
@@ -133,11 +136,16 @@ def run_backtest(
         results = _run_day(models, history, day, cells[n_train:n_until], area, coverages)
         test_events += n_until - n_train
         predicted_days += 1
+        daily["day"].append(day)
+        daily["events"].append(n_until - n_train)
         for name, (captured, fit_s, predict_s) in results.items():
+            daily["captured"][name].append([float(c) for c in captured])
             totals[name][0] += captured
             totals[name][1] += fit_s
             totals[name][2] += predict_s
-    return _summary(area, days, predicted_days, test_events, coverages, totals, setup)
+    summary = _summary(area, days, predicted_days, test_events, coverages, totals, setup)
+    summary["daily"] = daily
+    return summary
 
 
 def _summary(area, days, predicted_days, test_events, coverages, totals, setup) -> dict:

@@ -26,6 +26,7 @@ import numpy as np
 
 from minewatch.risk.engine.blend import Blend
 from minewatch.risk.engine.grid import StudyArea, gaussian_operator
+from minewatch.risk.engine.mixture import KernelMixture
 from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
 
 
@@ -143,11 +144,11 @@ class GridSepp:
         )
 
 
-METHODS = {cls.name: cls for cls in (NaiveCount, KdeHotspot, GridSepp, Blend)}
+METHODS = {cls.name: cls for cls in (NaiveCount, KdeHotspot, GridSepp, Blend, KernelMixture)}
 
 
 def make_method(name: str, area: StudyArea, **params):
-    """Instantiate forecast method ``name`` ('naive', 'kde', 'sepp', 'blend') on ``area``."""
+    """Instantiate forecast method ``name`` ('naive', 'kde', 'sepp', 'blend', 'mixture')."""
     if name not in METHODS:
         raise ValueError(f"unknown forecast method {name!r}; choose from {sorted(METHODS)}")
     return METHODS[name](area, **params)

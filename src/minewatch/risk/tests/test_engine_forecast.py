@@ -38,7 +38,7 @@ def history_of(events: EventSet, area) -> History:
     return History(area.locate(events.lat[before], events.lon[before]), t_days)
 
 
-@pytest.mark.parametrize("method", ["naive", "kde", "sepp", "blend"])
+@pytest.mark.parametrize("method", ["naive", "kde", "sepp", "blend", "mixture"])
 def test_single_hotspot_ranks_first(method):
     events = make_events(n_hot=40, n_background=40)
     area = build_study_area(events.lat, events.lon, 9)
@@ -102,11 +102,19 @@ def test_unknown_method_is_named():
 def test_backtest_reports_every_method_and_coverage():
     events = make_events(60, 60, days=20)
     result = run_backtest(events, START, 20, resolution=9)
-    assert set(result["methods"]) == {"naive", "kde", "sepp", "blend"}
+    assert set(result["methods"]) == {"naive", "kde", "sepp", "blend", "mixture"}
     for stats in result["methods"].values():
         assert set(stats["hit_rate"]) == {"0.05", "0.10", "0.20"}
         assert stats["hit_rate"]["0.05"] <= stats["hit_rate"]["0.20"]
     assert result["days_predicted"] + result["days_without_events"] == 20
+    daily = result["daily"]
+    assert len(daily["events"]) == result["days_predicted"]
+    assert sum(daily["events"]) == result["test_events"]
+    for name, stats in result["methods"].items():
+        captured = np.array(daily["captured"][name])
+        assert captured.shape == (result["days_predicted"], 3)
+        pooled = captured[:, 0].sum() / result["test_events"]
+        assert pooled == pytest.approx(stats["hit_rate"]["0.05"])
 
 
 def test_backtest_hotspot_beats_area_share():
