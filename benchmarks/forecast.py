@@ -44,6 +44,7 @@ from shapely.ops import unary_union
 from minewatch.risk.engine.backtest import DEFAULT_METHODS, run_backtest
 from minewatch.risk.engine.events import EventSet
 from minewatch.risk.engine.grid import (
+    gaussian_operator,
     project_m,
     study_area_from_cells,
     study_hull_m,
@@ -563,9 +564,44 @@ def print_summary(report: dict) -> None:
         print(
             f"{name:<11}{default if default is not None else float('nan'):>9.3f}"
             f"{ours_name.split()[-1]:>14} {ours:.3f}{peer_name.split()[-1]:>16} {peer:.3f}"
-            f"{ratio:>7.2f}{interval:>26}"
+            f"{ratio:>7.3f}{interval:>26}"
             f"{boot['share_at_or_above_target']:>10.2f}  {'MET' if ratio >= 1.1 else 'not met'}"
         )
+
+
+def hindsight_static(name: str) -> dict:
+    """Hit rates of *hindsight* static maps: counts of every event of the file but the day's own.
+
+    Not a forecast (it sees the other test days): it tells how far any static
+    map on these hexagons can go, so a target above it needs time dynamics.
+    Rows: the raw count; the count with ties ordered by a 1-edge smoothing;
+    Gaussian smoothings of 2 and 4 cell edges.
+    """
+    events, start, days, resolution = DATASETS[name]()
+    geometry, origin_lat, origin_lon = study_geometry(name, events, resolution)
+    area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
+    cells = area.locate(events.lat, events.lon)
+    every = np.bincount(cells[cells >= 0], minlength=area.n_cells).astype(float)
+    edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
+    spread = {b: gaussian_operator(area, b * edge_m) for b in (1, 2, 4)}
+    maps = {
+        "count": lambda c: c,
+        "count, ties by 1-edge kde": lambda c: c + 1e-3 * (spread[1] @ c),
+        "kde 2 edges": lambda c: spread[2] @ c,
+        "kde 4 edges": lambda c: spread[4] @ c,
+    }
+    captured, total = {k: np.zeros(len(COVERAGES)) for k in maps}, 0
+    for begin in _predicted_days(events, start, days):
+        today = (events.t_s >= begin) & (events.t_s < begin + DAY_S) & (cells >= 0)
+        hits = np.bincount(cells[today], minlength=area.n_cells)
+        others = every - hits
+        total += int(hits.sum())
+        for key, build in maps.items():
+            captured[key] += expected_hits_at_coverages(
+                build(others), area.area_m2, hits, COVERAGES
+            )
+    return {k: {f"{c:.2f}": v / total for c, v in zip(COVERAGES, row, strict=True)}
+            for k, row in captured.items()}  # fmt: skip
 
 
 DESIGN_DAYS = {"chicago": 120, "burkitt": 2000, "synthetic": 120, "demo": 365}
@@ -632,6 +668,11 @@ def main() -> None:
         "--oracle", action="store_true", help="also score SYNTHETIC's true intensity (ceiling)"
     )
     parser.add_argument(
+        "--hindsight",
+        action="store_true",
+        help="also score hindsight static maps (all events but the day's own): a static ceiling",
+    )
+    parser.add_argument(
         "--design", action="store_true", help="MineWatch only, on the days before each test start"
     )
     args = parser.parse_args()
@@ -658,6 +699,16 @@ def main() -> None:
     }
     if report:
         print_summary(report)
+    if args.hindsight:
+        for name in report:
+            print(
+                f"\n== {name}: hindsight static maps (not forecasts: they see other test days) =="
+            )
+            for key, rates in hindsight_static(name).items():
+                print(
+                    f"hindsight {key:<26}"
+                    + "".join(f"  hit@{c}: {r:.3f}" for c, r in rates.items())
+                )
     if args.oracle:
         print("\n== SYNTHETIC: the generator's true intensity on the same hexagons and days ==")
         for name, rates in synthetic_oracle().items():
