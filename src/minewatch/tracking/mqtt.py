@@ -7,9 +7,13 @@
   what arrives while the worker is down waits in the broker.
 * Shared subscription ``$share/<group>/<topic>``: several workers split the
   stream; start as many as the database can take.
-* Manual acknowledgement: the PUBACK for a message is sent only after its fix
-  is committed (or refused and counted), so a crash means redelivery, not loss.
-* Batches: messages go through :class:`~minewatch.tracking.pipeline.IngestBatcher`.
+* Acknowledgement after commit: the PUBACKs of a batch are sent only after its
+  fixes are committed (or refused and counted), so a crash means redelivery, not loss.
+* Batches: everything the broker has sent (up to ``max_fixes`` messages) is
+  ingested in one transaction, and acknowledged in one write
+  (:class:`~minewatch.tracking.mqtt_wire.MqttSession`, a lean MQTT 3.1.1
+  subscriber: paho-mqtt's per-message reads and acknowledgements cost more than
+  the ingest itself).
 
 The broker must not drop bursts: see ``docs/mqtt-broker.md`` and
 ``deploy/mosquitto/minewatch.conf`` (Mosquitto's default ``max_queued_messages``
@@ -22,12 +26,12 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from concurrent.futures import Future
-from typing import Any
 
 from minewatch.tracking.choices import IngestSource
 from minewatch.tracking.engine import ProtocolError, parse_mqtt_position
-from minewatch.tracking.pipeline import IngestBatcher
+from minewatch.tracking.mqtt_wire import Message, MqttError, MqttSession
+from minewatch.tracking.pipeline import EventRelay
+from minewatch.tracking.services.ingest import publish_from_this_thread
 
 logger = logging.getLogger("minewatch.tracking")
 RETRIES = 3
@@ -50,106 +54,132 @@ def default_client_id(group: str) -> str:
 
 
 class MqttIngestWorker:
-    """A paho-mqtt 2 client feeding an :class:`IngestBatcher` (see module docstring)."""
+    """One subscriber session feeding :func:`ingest_fixes` in batches (see module docstring).
+
+    One thread does everything: read what the broker sent (up to ``max_fixes``
+    messages), parse, ingest in one transaction, then acknowledge the whole
+    batch. While a batch is being stored the broker keeps sending into the
+    socket (its in-flight window), so the next batch is ready at once.
+    """
 
     def __init__(
         self, host: str, port: int, topic: str, *, shared_group: str = "ingest",
-        client_id: str = "", qos: int = 1, max_wait_s: float = 0.0, max_fixes: int = 5000,
-        username: str = "", password: str = "",
+        client_id: str = "", qos: int = 1, max_fixes: int = 5000,
+        username: str = "", password: str = "", keepalive_s: int = 30,
     ) -> None:  # fmt: skip
-        import paho.mqtt.client as mqtt
-
-        self.host, self.port, self.qos = host, port, qos
+        if max_fixes < 1:
+            raise ValueError(f"max_fixes must be >= 1, got {max_fixes}")
+        self.host, self.port, self.qos, self.max_fixes = host, port, qos, max_fixes
         self.subscription = f"$share/{shared_group}/{topic}" if shared_group else topic
-        self.batcher = IngestBatcher(
-            source=IngestSource.MQTT, max_wait_s=max_wait_s, max_fixes=max_fixes
-        )
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or default_client_id(shared_group),
-            clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True,
+        self.session = MqttSession(
+            host, port, client_id or default_client_id(shared_group), keepalive_s=keepalive_s,
+            clean_session=False, username=username, password=password,
         )  # fmt: skip
-        if username:
-            self.client.username_pw_set(username, password or None)
-        # Let the broker send many unacknowledged messages: we acknowledge per batch.
-        self.client.max_inflight_messages_set(1000)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 30)
         self.subscribed = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self.received = 0
         self.malformed = 0
         self.acknowledged = 0
+        self.batches = 0
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if reason.is_failure:
-            logger.error("MQTT connection refused: %s", reason)
-            return
-        client.subscribe(self.subscription, qos=self.qos)
+    def start(self) -> MqttIngestWorker:
+        """Run the worker in a background thread."""
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self.run_forever, name="mqtt-ingest",
+                                            daemon=True)  # fmt: skip
+            self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def run_forever(self) -> None:
+        """Connect (again after any failure, backing off up to 30 s) and ingest until stopped."""
+        from django.db import connections
+
+        relay = EventRelay()
+        publish_from_this_thread(relay.publish)
+        delay = 1.0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._connect()
+                    delay = 1.0
+                    self._serve()
+                except (OSError, MqttError) as error:
+                    logger.warning("MQTT %s:%d: %s; reconnecting in %.0f s", self.host,
+                                   self.port, error, delay)  # fmt: skip
+                    self.session.close(graceful=False)
+                    self.subscribed.clear()
+                    self._stopping.wait(delay)
+                    delay = min(30.0, delay * 2)
+        finally:
+            self.session.close()
+            relay.stop()
+            connections.close_all()
+
+    def _connect(self) -> None:
+        self.session.connect()
+        self.session.subscribe(self.subscription, self.qos)
         logger.info("subscribed to %s on %s:%d", self.subscription, self.host, self.port)
         self.subscribed.set()
 
-    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        self.received += 1
-        try:
-            fix = parse_mqtt_position(message.payload)
-        except ProtocolError as error:
-            self.malformed += 1
-            self._count_malformed(error, message.payload)
-            self._ack(message)
-            return
-        self._submit(fix, message, RETRIES)
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            messages = self.session.read(wait_s=0.25, max_messages=self.max_fixes)
+            if not messages:
+                continue
+            self.received += len(messages)
+            self._ingest(messages)
+            # Acknowledged only now: every fix is committed (or refused and counted).
+            self.acknowledged += len(messages)
+            self.session.ack(messages)
+            self.batches += 1
 
-    def _submit(self, fix: Any, message: Any, retries: int) -> None:
-        sample = message.payload[:300].decode("utf-8", errors="replace")
-        future = self.batcher.submit([fix], trusted=True, sample=sample)
-        future.add_done_callback(lambda done: self._done(done, fix, message, retries))
+    def _ingest(self, messages: list[Message]) -> None:
+        fixes, payloads, malformed = [], [], []
+        for message in messages:
+            try:
+                fixes.append(parse_mqtt_position(message.payload))
+                payloads.append(message.payload)
+            except ProtocolError as error:
+                malformed.append((error, message.payload))
+        for attempt in range(RETRIES + 1):
+            try:
+                self._store(fixes, payloads, malformed)
+                return
+            except Exception:
+                from django.db import close_old_connections
 
-    def _done(self, future: Future, fix: Any, message: Any, retries: int) -> None:
-        if future.exception() is not None and retries > 0:
-            self._submit(fix, message, retries - 1)
-            return
-        if future.exception() is not None:
-            # Not acknowledged: the broker redelivers it when this session reconnects.
-            logger.error("fix from %s not stored: %s", fix.device_key, future.exception())
-            return
-        self._ack(message)
+                logger.exception("MQTT batch of %d messages not stored (attempt %d)",
+                                 len(messages), attempt + 1)  # fmt: skip
+                close_old_connections()
+                if attempt == RETRIES:
+                    # Not acknowledged: the broker redelivers the batch to the next session.
+                    raise MqttError("batch not stored; reconnecting for redelivery") from None
+                self._stopping.wait(0.2 * (attempt + 1))
 
-    def _ack(self, message: Any) -> None:
-        self.client.ack(message.mid, message.qos)
-        self.acknowledged += 1
+    def _store(self, fixes: list, payloads: list[bytes], malformed: list) -> None:
+        from django.db import transaction
 
-    def _count_malformed(self, error: ProtocolError, payload: bytes) -> None:
-        from minewatch.tracking.services.ingest import reject_input
+        from minewatch.tracking.services.ingest import ingest_fixes, reject_input
 
-        try:
-            reject_input(
-                source=IngestSource.MQTT, reason="malformed", field_name=error.field,
-                message=error.message, sample=payload[:300].decode("utf-8", errors="replace"),
-            )  # fmt: skip
-        except Exception:
-            logger.exception("could not count a malformed MQTT message")
-        finally:
-            from django.db import connections
+        with transaction.atomic():
+            for error, payload in malformed:
+                reject_input(
+                    source=IngestSource.MQTT, reason="malformed", field_name=error.field,
+                    message=error.message, sample=_sample(payload),
+                )  # fmt: skip
+            if fixes:
+                ingest_fixes(fixes, source=IngestSource.MQTT, trusted=True,
+                             sample=lambda index: _sample(payloads[index]))  # fmt: skip
+        self.malformed += len(malformed)
 
-            connections.close_all()  # the network thread is not a request: do not keep it
 
-    def start(self) -> MqttIngestWorker:
-        """Connect and run the network loop in a background thread."""
-        self.batcher.start()
-        self.client.connect(self.host, self.port, keepalive=30)
-        self.client.loop_start()
-        return self
-
-    def run_forever(self) -> None:
-        """Connect and run the network loop in this thread (the CLI command)."""
-        self.batcher.start()
-        self.client.connect(self.host, self.port, keepalive=30)
-        try:
-            self.client.loop_forever(retry_first_connection=True)
-        finally:
-            self.batcher.stop()
-
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-        self.batcher.stop()
+def _sample(payload: bytes) -> str:
+    return payload[:300].decode("utf-8", errors="replace")

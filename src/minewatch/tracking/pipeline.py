@@ -129,15 +129,16 @@ class IngestBatcher:
         connections.close_all()  # this thread's connections: the thread ends
 
     def _ingest(self, items: list[_Item]) -> None:
-        fixes, tokens, trusted = [], [], []
+        fixes, tokens, trusted, samples = [], [], [], []
         for item in items:
             fixes += item.fixes
             tokens += [item.token] * len(item.fixes)
             trusted += [item.trusted] * len(item.fixes)
+            samples += [item.sample] * len(item.fixes)
         try:
             result = ingest_fixes(
                 fixes, source=self.source, tokens=tokens, trusted_each=trusted,
-                sample=items[0].sample,
+                sample=samples.__getitem__,
             )  # fmt: skip
         except Exception as error:  # the whole batch failed: every sender must retry
             logger.exception("ingest batch of %d fixes failed", len(fixes))

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +95,7 @@ def ingest_fixes(
     tokens: Sequence[str | None] | None = None,
     trusted_each: Sequence[bool] | None = None,
     now: dt.datetime | None = None,
-    sample: str = "",
+    sample: str | Callable[[int], str] = "",
 ) -> IngestResult:
     """Validate, store and run the engines on ``fixes`` (from one sender or many).
 
@@ -114,7 +114,8 @@ def ingest_fixes(
     now
         The receiving clock (tests); default ``timezone.now()``.
     sample
-        The raw input, kept (truncated) with rejection counters.
+        The raw input, kept (truncated) with rejection counters; or a function
+        of a fix's index giving its raw message (batches of many messages).
     """
     now = now or timezone.now()
     with _ingest_lock:
@@ -312,14 +313,17 @@ def _publish_positions(fixes: list[Fix], devices: dict[str, DeviceInfo]) -> None
 
 
 def _count_rejections(
-    problems: list[Rejection], *, source: str, sample: str, now: dt.datetime
-) -> None:
+    problems: list[Rejection], *, source: str, sample: str | Callable[[int], str],
+    now: dt.datetime,
+) -> None:  # fmt: skip
     """One counter update per (device, reason) of a batch, however many fixes it refused."""
     groups: dict[tuple[str, str], list[Rejection]] = defaultdict(list)
     for problem in problems:
         groups[(problem.device_key, problem.reason)].append(problem)
     for same in groups.values():
-        count_rejection(same[-1], source=source, sample=sample, now=now, times=len(same))
+        last = same[-1]
+        text = sample(last.index) if callable(sample) else sample
+        count_rejection(last, source=source, sample=text, now=now, times=len(same))
 
 
 def count_rejection(

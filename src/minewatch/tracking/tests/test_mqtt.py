@@ -167,3 +167,54 @@ def test_malformed_mqtt_message_is_counted_and_the_good_one_stored(
     assert Position.objects.count() == 1
     rejection = IngestRejection.objects.get(source="mqtt")
     assert (rejection.reason, rejection.field, rejection.count) == ("malformed", "lon", 1)
+
+
+def publish_packet(topic: str, payload: bytes, mid: int, qos: int = 1) -> bytes:
+    from minewatch.tracking.mqtt_wire import _packet, _string
+
+    body = _string(topic) + (mid.to_bytes(2, "big") if qos else b"") + payload
+    return _packet(0x30 | qos << 1, body)
+
+
+def test_wire_session_splits_packets_cut_anywhere_and_acks_in_one_write() -> None:
+    """Packets arriving in pieces (any cut, long remaining lengths) parse whole, in order."""
+    from minewatch.tracking.mqtt_wire import MqttSession
+
+    long_payload = b"x" * 300  # a two-byte remaining length
+    stream = (publish_packet("a/1", b'{"n":1}', 7) + publish_packet("a/2", long_payload, 8)
+              + bytes([0xD0, 0]) + publish_packet("a/3", b"q0", 0, qos=0))  # fmt: skip
+    for cut in range(1, len(stream)):
+        ours, theirs = socket.socketpair()
+        session = MqttSession("test", 0, "c", keepalive_s=0)
+        session.sock = ours
+        try:
+            theirs.sendall(stream[:cut])
+            got = session.read(wait_s=1, max_messages=10)
+            theirs.sendall(stream[cut:])
+            while len(got) < 3:
+                more = session.read(wait_s=1, max_messages=10)
+                assert more, f"cut at {cut}: stalled after {len(got)} messages"
+                got += more
+            assert [(m.mid, m.qos, m.topic, m.payload) for m in got] == [
+                (7, 1, "a/1", b'{"n":1}'), (8, 1, "a/2", long_payload), (0, 0, "a/3", b"q0")
+            ]  # fmt: skip
+            assert session.ack(got) == 2
+            assert theirs.recv(100) == b"\x40\x02\x00\x07\x40\x02\x00\x08"
+        finally:
+            ours.close()
+            theirs.close()
+
+
+def test_wire_session_refuses_qos2_and_unknown_packets() -> None:
+    from minewatch.tracking.mqtt_wire import MqttError, MqttSession
+
+    for stream, text in ((publish_packet("a", b"p", 1, qos=2), "QoS 2"),
+                         (bytes([0x60, 0]), "unexpected packet type 6")):  # fmt: skip
+        ours, theirs = socket.socketpair()
+        session = MqttSession("test", 0, "c", keepalive_s=0)
+        session.sock = ours
+        theirs.sendall(stream)
+        with pytest.raises(MqttError, match=text):
+            session.read(wait_s=1, max_messages=10)
+        ours.close()
+        theirs.close()
