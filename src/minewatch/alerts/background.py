@@ -6,13 +6,16 @@ from collections.abc import Callable
 
 
 def starters() -> list[Callable[[], None]]:
-    """Start the live-stream hub (and its PostgreSQL relay) and the alerts worker."""
+    """Start the live-stream hub (and its PostgreSQL relay), the detection intake and the
+    alerts worker."""
 
     def start() -> None:
+        from minewatch.alerts.services import intake
         from minewatch.alerts.worker import start_in_thread
         from minewatch.core import live
 
         live.install()
+        intake.start_in_thread()
         start_in_thread()
 
     return [start]

@@ -143,7 +143,11 @@ def raise_alert_from_incident(event: Event) -> list[Any]:
 
 
 def raise_alert_from_detection(event: Event) -> list[Any]:
-    """Run a tracking detection through the rules; a malformed one is logged and dropped."""
+    """Run a tracking detection through the rules; a malformed one is logged and dropped.
+
+    With the intake running (``serve``, ``demo``) the detection is queued and ``[]``
+    returned; the intake raises it in its next batch.
+    """
     from minewatch.alerts.services.alerts import raise_alert
     from minewatch.core.errors import MineWatchError
 
@@ -153,6 +157,12 @@ def raise_alert_from_detection(event: Event) -> list[Any]:
         logger.warning("detection event %s dropped: %s", event.name, exc)
         return []
     if item.occurred_at < timezone.now() - MAX_DETECTION_AGE:
+        return []
+    from minewatch.alerts.services.intake import running_intake
+
+    intake = running_intake()
+    if intake is not None:  # raised with others in the intake's next batch
+        intake.submit(item)
         return []
     return raise_alert(item)
 

@@ -7,7 +7,6 @@ Each verb runs in one transaction, writes the audit entry, and publishes an
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from django.db import transaction
@@ -15,12 +14,12 @@ from django.utils import timezone
 
 from minewatch.alerts.choices import NOT_RESOLVED, AlertSource, AlertStatus
 from minewatch.alerts.models import Alert, AlertRule, AlertStatusChange
-from minewatch.alerts.services import escalation, messages, rules
+from minewatch.alerts.services import batch, escalation, rules
+from minewatch.alerts.services.batch import publish_alert
 from minewatch.alerts.services.rules import AlertInput
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, InvalidTransition, NotAllowed
-from minewatch.core.events import Event, publish
 from minewatch.core.roles import has_capability
 
 # Which status may follow which (the ladder may escalate an unacknowledged alert; an
@@ -31,15 +30,6 @@ ALLOWED = {
     AlertStatus.ESCALATED: {AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED, AlertStatus.RESOLVED},
     AlertStatus.RESOLVED: set(),
 }
-
-
-def publish_alert(alert: Alert, name: str, **extra: Any) -> None:
-    payload = {**messages.alert_payload(alert), **extra}
-    publish(Event(name, alert.organisation_id, payload, site_id=alert.site_id))
-
-
-def _new_reference(at: dt.datetime) -> str:
-    return f"ALR-{at:%Y%m%d}-{secrets.token_hex(5).upper()}"  # 10^12 a day: no birthday clash
 
 
 def _require(actor: Any, capability: str, what: str) -> None:
@@ -59,50 +49,10 @@ def open_alert(
     rule_alert_key: str = "", dedup_key: str = "", now: dt.datetime | None = None,
 ) -> Alert:  # fmt: skip
     """Store a new alert, attach its protocol, and fire the first ladder step (in a transaction)."""
-    from minewatch.alerts.services.protocols import attach_default_protocol
-
-    now = now or timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    alert = Alert(
-        organisation_id=item.organisation_id, reference=_new_reference(item.occurred_at),
-        source=item.source, kind=item.kind, title=(item.title or item.kind)[:200],
-        description=item.description, severity=(rule and rule.alert_severity) or item.severity,
-        threat=item.threat or (rule.threat if rule else ""),
-        incident_type=item.incident_type or (rule.incident_type if rule else ""),
-        site_id=item.site_id, zone_id=item.zone_id, subject_type=item.subject_type,
-        subject_key=item.subject_key, lat=item.lat, lon=item.lon, place=item.place,
-        raised_at=item.occurred_at, raised_by=user, rule=rule, rule_alert_key=rule_alert_key,
-        dedup_key=dedup_key, last_occurred_at=item.occurred_at, incident_id=item.incident_id,
-        details=item.details, is_synthetic=item.is_synthetic,
-    )  # fmt: skip
-    alert.policy = escalation.choose_policy(alert, rule.escalation_policy if rule else None)
-    alert.next_escalation_at = alert.raised_at if alert.policy else None
-    alert.save()
-    _history(alert, "", actor, "", now)
-    steps = escalation.advance(alert, now=now, fired={})
-    alert.save(update_fields=["next_escalation_at", "police_notified_at"])
-    attach_default_protocol(alert, now=now)
-    audit.record(
-        actor=actor, action=AuditAction.CREATE, instance=alert, after=audit.snapshot(alert)
-    )
-    publish_alert(alert, "alert.raised", steps_fired=steps)
-    return alert
-
-
-def _fold(alert_key: str, rule: AlertRule, item: AlertInput, count: int) -> Alert | None:
-    alert = (
-        Alert.objects.select_for_update(of=("self",))
-        .filter(rule=rule, rule_alert_key=alert_key)
-        .first()
-    )
-    if alert is None:
-        return None
-    # Counter bookkeeping on an open alert is not audited one by one: the counter is the record.
-    alert.occurrences = max(alert.occurrences + 1, count)
-    alert.last_occurred_at = max(alert.last_occurred_at, item.occurred_at)
-    alert.severity = max(alert.severity, (rule.alert_severity or item.severity))
-    alert.save(update_fields=["occurrences", "last_occurred_at", "severity", "updated_at"])
-    publish_alert(alert, "alert.repeated")
+    reads = batch.BatchReads()
+    alert = batch.build_alert(item, actor=actor, rule=rule, rule_alert_key=rule_alert_key,
+                              dedup_key=dedup_key, reads=reads)  # fmt: skip
+    batch.store_new_alerts([alert], actor=actor, now=now or timezone.now(), reads=reads)
     return alert
 
 
@@ -114,25 +64,9 @@ def raise_alert(
     No matching rule: no alert. A repeat of the same condition within a rule's
     de-duplication window increments the open alert's counter instead of opening
     another; a rule over its throttle opens nothing (the rule counts what it dropped).
+    Many detections at once: :func:`~minewatch.alerts.services.batch.raise_alerts`.
     """
-    alerts = []
-    for rule, engine_rule in rules.matching_rules(item):
-        with transaction.atomic():
-
-            def is_open(key: str, rule: AlertRule = rule) -> bool:
-                return Alert.objects.filter(
-                    rule=rule, rule_alert_key=key, status__in=NOT_RESOLVED
-                ).exists()
-
-            outcome = rules.evaluate_with_state(rule, engine_rule, item, is_open)
-            if outcome.action == "new":
-                alerts.append(open_alert(item, actor=actor, rule=rule, now=now,
-                    rule_alert_key=outcome.alert_key or "", dedup_key=outcome.dedup_key))  # fmt: skip
-            elif outcome.action == "folded":
-                folded = _fold(outcome.alert_key or "", rule, item, outcome.count)
-                if folded is not None:
-                    alerts.append(folded)
-    return alerts
+    return batch.raise_alerts([item], actor=actor, now=now)[0]
 
 
 def raise_panic(

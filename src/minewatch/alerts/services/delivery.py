@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,6 +64,18 @@ def _job(row: DeliveryAttempt) -> Job:
     )  # fmt: skip
 
 
+_local = threading.local()
+
+
+def _http_session() -> requests.Session:
+    """One HTTP session per pool thread: connections to a receiver are kept alive and
+    reused (a new TCP connection and requests' set-up per webhook cost more than the post)."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def send(job: Job) -> engine.DeliveryAttempt:
     """One try over the job's channel; never raises (an unexpected error is a failed try)."""
     try:
@@ -84,7 +98,8 @@ def _send(job: Job) -> engine.DeliveryAttempt:
         )  # fmt: skip
     if job.kind == ChannelKind.WEBHOOK:
         return engine.post_webhook(job.target, job.payload, secret=job.secret,
-                                   timeout_s=job.timeout_s, attempt_number=n)  # fmt: skip
+                                   timeout_s=job.timeout_s, attempt_number=n,
+                                   session=_http_session())  # fmt: skip
     if job.kind == ChannelKind.SMS:
         return engine.send_sms_via_gateway(
             c["url"], template=c.get("template") or DEFAULT_SMS_TEMPLATE, to_number=job.target,
@@ -117,42 +132,72 @@ def claim_due(now: dt.datetime, limit: int) -> list[Job]:
 
 def record_result(job: Job, result: engine.DeliveryAttempt) -> DeliveryAttempt:
     """Store a try's outcome; schedule the next try (a new row) when it may succeed later."""
+    return record_results([(job, result)])[0]
+
+
+def record_results(
+    finished: list[tuple[Job, engine.DeliveryAttempt]],
+) -> list[DeliveryAttempt]:
+    """Store the outcomes of many tries in one transaction (bulk writes); schedule retries."""
+    if not finished:
+        return []
     with transaction.atomic():
-        row = (
+        rows = (
             DeliveryAttempt.objects.select_for_update(of=("self",))
-            .select_related("channel")
-            .get(pk=job.attempt_id)
+            .select_related("channel", "alert")
+            .in_bulk([job.attempt_id for job, _ in finished])
         )
-        channel = row.channel
-        max_attempts = channel.max_attempts if channel else 3
-        row.status_code, row.error = result.status_code, (result.error or "")[:2000]
-        row.started_at, row.finished_at = result.started_at_utc, result.finished_at_utc
-        if result.status == "sent":
-            row.status = DeliveryStatus.SENT
-        elif result.is_retryable and row.attempt_number < max_attempts:
-            delay_s = engine.backoff_delay_s(
-                row.attempt_number, base_s=channel.backoff_base_s if channel else 5.0,
-                max_s=channel.backoff_max_s if channel else 300.0,
-            )  # fmt: skip
-            row.status = DeliveryStatus.RETRYING
-            row.next_retry_at = result.finished_at_utc + dt.timedelta(seconds=delay_s)
-            _schedule_retry(row)
-        else:
-            row.status = DeliveryStatus.FAILED
-        row.save()
-        if row.status == DeliveryStatus.SENT and row.is_police:
-            Alert.objects.filter(pk=row.alert_id, police_notified_at__isnull=True).update(
-                police_notified_at=result.finished_at_utc
+        updated, retries, police = [], [], {}
+        for job, result in finished:
+            row = rows.get(job.attempt_id)
+            if row is None:  # deleted with its alert meanwhile
+                continue
+            _apply_result(row, result, retries)
+            updated.append(row)
+            if row.status == DeliveryStatus.SENT and row.is_police:
+                police[row.alert_id] = min(police.get(row.alert_id, result.finished_at_utc),
+                                           result.finished_at_utc)  # fmt: skip
+        DeliveryAttempt.objects.bulk_update(updated, RESULT_FIELDS)
+        DeliveryAttempt.objects.bulk_create(retries)
+        for alert_id, at in police.items():
+            Alert.objects.filter(pk=alert_id, police_notified_at__isnull=True).update(
+                police_notified_at=at
             )
-        _publish(row)
-    if row.status != DeliveryStatus.SENT:
-        logger.warning("delivery %s to %s (%s) try %s: %s", row.pk, row.recipient_label,
-                       row.channel_kind, row.attempt_number, row.error)  # fmt: skip
-    return row
+        for row in updated:
+            _publish(row)
+    for row in updated:
+        if row.status != DeliveryStatus.SENT:
+            logger.warning("delivery %s to %s (%s) try %s: %s", row.pk, row.recipient_label,
+                           row.channel_kind, row.attempt_number, row.error)  # fmt: skip
+    return updated
 
 
-def _schedule_retry(row: DeliveryAttempt) -> None:
-    DeliveryAttempt.objects.create(
+RESULT_FIELDS = ["status", "status_code", "error", "started_at", "finished_at", "next_retry_at"]
+
+
+def _apply_result(
+    row: DeliveryAttempt, result: engine.DeliveryAttempt, retries: list[DeliveryAttempt]
+) -> None:
+    channel = row.channel
+    max_attempts = channel.max_attempts if channel else 3
+    row.status_code, row.error = result.status_code, (result.error or "")[:2000]
+    row.started_at, row.finished_at = result.started_at_utc, result.finished_at_utc
+    if result.status == "sent":
+        row.status = DeliveryStatus.SENT
+    elif result.is_retryable and row.attempt_number < max_attempts:
+        delay_s = engine.backoff_delay_s(
+            row.attempt_number, base_s=channel.backoff_base_s if channel else 5.0,
+            max_s=channel.backoff_max_s if channel else 300.0,
+        )  # fmt: skip
+        row.status = DeliveryStatus.RETRYING
+        row.next_retry_at = result.finished_at_utc + dt.timedelta(seconds=delay_s)
+        retries.append(_next_try(row))
+    else:
+        row.status = DeliveryStatus.FAILED
+
+
+def _next_try(row: DeliveryAttempt) -> DeliveryAttempt:
+    return DeliveryAttempt(
         organisation_id=row.organisation_id, alert_id=row.alert_id, firing_id=row.firing_id,
         channel_kind=row.channel_kind, channel=row.channel, recipient_user_id=row.recipient_user_id,
         recipient_contact_id=row.recipient_contact_id, recipient_label=row.recipient_label,
@@ -162,7 +207,7 @@ def _schedule_retry(row: DeliveryAttempt) -> None:
 
 
 def _publish(row: DeliveryAttempt) -> None:
-    alert = Alert.objects.only("organisation_id", "site_id").get(pk=row.alert_id)
+    alert = row.alert
     publish(Event("alert.delivery", alert.organisation_id, {
         "alert_id": row.alert_id, "delivery_id": row.pk, "channel": row.channel_kind,
         "recipient": row.recipient_label, "status": row.status, "attempt": row.attempt_number,
@@ -192,15 +237,18 @@ class DeliveryPump:
     in flight (tests, ``--once``).
     """
 
-    def __init__(self, *, max_workers: int = 8) -> None:
+    def __init__(self, *, max_workers: int = 8, max_inflight: int | None = None) -> None:
         self.max_workers = max_workers
+        # Claimed tries wait in the pool's queue beyond the busy threads, so one claim per
+        # cycle keeps up with bursts; each row's started_at is the real start of its try.
+        self.max_inflight = max_inflight or max_workers * 8
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="delivery")
         self._inflight: dict[Future, Job] = {}
 
     def pump(self, now: dt.datetime | None = None) -> int:
         """Record finished tries and start new ones; returns how many results were recorded."""
         done = self.harvest()
-        free = self.max_workers - len(self._inflight)
+        free = self.max_inflight - len(self._inflight)
         if free > 0:
             for job in claim_due(now or timezone.now(), free):
                 self._inflight[self._pool.submit(send, job)] = job
@@ -211,11 +259,14 @@ class DeliveryPump:
         finished = [future for future in self._inflight if future.done()]
         if not finished:
             return 0
-        with transaction.atomic():
-            for future in finished:
-                job = self._inflight.pop(future)
+        results = [(self._inflight.pop(future), future.result()) for future in finished]
+        try:
+            record_results(results)
+        except Exception:
+            logger.exception("could not record %s deliveries together; one by one", len(results))
+            for job, result in results:
                 try:
-                    record_result(job, future.result())  # its own savepoint
+                    record_result(job, result)
                 except Exception:
                     logger.exception("could not record delivery %s", job.attempt_id)
         return len(finished)

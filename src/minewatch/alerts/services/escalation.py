@@ -36,16 +36,61 @@ from minewatch.geo.models import SiteAssignment
 logger = logging.getLogger("minewatch.alerts")
 
 
+class LadderReads:
+    """What opening alerts and firing ladder steps read, read once per batch.
+
+    Policies, their steps, recipients, police contacts and channels do not change within
+    one transaction, so a batch of alerts (``services.batch``) shares one instance; a
+    single call gets a fresh one (nothing is cached across transactions).
+    """
+
+    def __init__(self) -> None:
+        self._policies: dict[int, list[EscalationPolicy]] = {}
+        self._steps: dict[int, list[EscalationStep]] = {}
+        self._recipients: dict[tuple[int, int, int | None], list[Recipient]] = {}
+        self._police: dict[tuple[int, int | None], list[Contact]] = {}
+        self._channels: dict[int, dict[str, NotificationChannel]] = {}
+
+    def policies(self, organisation_id: int) -> list[EscalationPolicy]:
+        """The organisation's active policies."""
+        if organisation_id not in self._policies:
+            self._policies[organisation_id] = list(EscalationPolicy.objects.filter(
+                organisation_id=organisation_id, is_active=True).order_by("pk"))  # fmt: skip
+        return self._policies[organisation_id]
+
+    def steps(self, policy: EscalationPolicy) -> list[EscalationStep]:
+        if policy.pk not in self._steps:
+            self._steps[policy.pk] = list(policy.steps.all())
+        return self._steps[policy.pk]
+
+    def recipients(self, step: EscalationStep, alert: Alert) -> list[Recipient]:
+        key = (step.pk, alert.organisation_id, alert.site_id)
+        if key not in self._recipients:
+            self._recipients[key] = recipients_of(step, alert, reads=self)
+        return self._recipients[key]
+
+    def police(self, alert: Alert) -> list[Contact]:
+        key = (alert.organisation_id, alert.site_id)
+        if key not in self._police:
+            self._police[key] = site_police(alert)
+        return self._police[key]
+
+    def channels(self, alert: Alert) -> dict[str, NotificationChannel]:
+        if alert.organisation_id not in self._channels:
+            self._channels[alert.organisation_id] = _channels(alert)
+        return self._channels[alert.organisation_id]
+
+
 def choose_policy(
-    alert: Alert, preferred: EscalationPolicy | None = None
+    alert: Alert, preferred: EscalationPolicy | None = None, *, reads: LadderReads | None = None
 ) -> EscalationPolicy | None:
     """The rule's policy, else the most specific active policy matching kind, threat, severity."""
     if preferred is not None and preferred.is_active:
         return preferred
     best, best_score = None, None
-    for policy in EscalationPolicy.objects.filter(
-        organisation_id=alert.organisation_id, is_active=True, min_severity__lte=alert.severity
-    ):
+    for policy in (reads or LadderReads()).policies(alert.organisation_id):
+        if policy.min_severity > alert.severity:
+            continue
         kinds, threats = policy.kinds or [], policy.threats or []
         if kinds and not any(_kind_matches(alert.kind, k) for k in kinds):
             continue
@@ -100,7 +145,9 @@ def site_police(alert: Alert) -> list[Contact]:
     return list(contacts.filter(site__isnull=True, region_id=alert.site.region_id))
 
 
-def recipients_of(step: EscalationStep, alert: Alert) -> list[Recipient]:
+def recipients_of(
+    step: EscalationStep, alert: Alert, *, reads: LadderReads | None = None
+) -> list[Recipient]:
     """Users with the step's roles (owner and contractors assigned to the site), its users,
     its contacts, and the police of the site's area; each once."""
     orgs = Q(organisation_id=alert.organisation_id)
@@ -117,7 +164,7 @@ def recipients_of(step: EscalationStep, alert: Alert) -> list[Recipient]:
     for contact in step.contacts.filter(is_active=True):
         found.setdefault(f"c{contact.pk}", _contact_recipient(contact))
     if step.notify_site_police:
-        for contact in site_police(alert):
+        for contact in reads.police(alert) if reads else site_police(alert):
             found.setdefault(f"c{contact.pk}", _contact_recipient(contact))
     return list(found.values())
 
@@ -132,12 +179,17 @@ def _channels(alert: Alert) -> dict[str, NotificationChannel]:
     return {channel.kind: channel for channel in rows.order_by("-pk")}
 
 
-def _deliveries_for(
-    alert: Alert, firing: EscalationFiring, step: EscalationStep, now: dt.datetime
+def deliveries_for(
+    alert: Alert,
+    firing: EscalationFiring,
+    step: EscalationStep,
+    now: dt.datetime,
+    reads: LadderReads,
 ) -> list[DeliveryAttempt]:
+    """The delivery rows (unsaved) of one fired step: one per recipient and channel."""
     subject, body = messages.alert_subject(alert), messages.alert_text(alert, step.name)
-    recipients = recipients_of(step, alert)
-    channels = _channels(alert)
+    recipients = reads.recipients(step, alert)
+    channels = reads.channels(alert)
     rows: list[DeliveryAttempt] = []
 
     def add(kind: str, recipient: Recipient | None, label: str, target: str, **extra: Any) -> None:
@@ -149,7 +201,7 @@ def _deliveries_for(
             target=target[:500], subject=subject, body=body, created_at=now, due_at=now, **extra,
         ))  # fmt: skip
 
-    if step.notify_site_police and not site_police(alert):
+    if step.notify_site_police and not reads.police(alert):
         add(ChannelKind.INAPP, None, "PNP (sin contacto)", "", status=DeliveryStatus.FAILED,
             error="no police contact is configured for this site's area", finished_at=now)  # fmt: skip
     for kind in step.channels or [ChannelKind.INAPP]:
@@ -197,7 +249,9 @@ def fire_step(
         alert=alert, step_index=index, step=step, step_name=step.name, fired_at=now,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
-    rows = DeliveryAttempt.objects.bulk_create(_deliveries_for(alert, firing, step, now))
+    rows = DeliveryAttempt.objects.bulk_create(
+        deliveries_for(alert, firing, step, now, LadderReads())
+    )
     police_sent = [r for r in rows if r.is_police and r.status == DeliveryStatus.SENT]
     if police_sent and alert.police_notified_at is None:
         alert.police_notified_at = now

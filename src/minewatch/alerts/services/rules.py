@@ -1,8 +1,9 @@
 """Alert rules: saving them, and running detections through the rules engine.
 
 The engine (``alerts.engine.rules``) keeps its de-duplication and throttle state in a
-plain dict; here each rule's dict lives in a :class:`RuleState` row, locked while a
-detection is evaluated, so folding works across restarts and across processes.
+plain dict; here each rule's throttle state lives in a :class:`RuleState` row (locked
+while detections are evaluated, by ``services.batch``) and each de-duplication entry
+in a :class:`RuleSlot` row, so folding works across restarts and across processes.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from minewatch.alerts.choices import SEVERITY_NAMES
 from minewatch.alerts.engine import rules as engine
-from minewatch.alerts.models import AlertRule, RuleSlot, RuleState
+from minewatch.alerts.models import AlertRule, RuleSlot
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, NotAllowed
@@ -125,47 +125,6 @@ def matching_rules(item: AlertInput) -> list[tuple[AlertRule, engine.AlertRule]]
         for rule, engine_rule in enabled_rules(item.organisation_id)
         if engine.rule_matches(engine_rule, detection, tz=zone_info)
     ]
-
-
-def evaluate_with_state(
-    rule: AlertRule, engine_rule: engine.AlertRule, item: AlertInput, alert_exists: Any
-) -> engine.RuleOutcome:
-    """Run one rule on one detection with its persisted state (call inside a transaction).
-
-    The engine gets the rule's throttle state and only the de-duplication entry of this
-    detection's key (a :class:`RuleSlot` row), and what it changes is written back.
-    ``alert_exists(alert_key)`` tells whether the open alert an outcome folds into still
-    exists and is unresolved; if not, the engine forgets it and opens a new one.
-    """
-    RuleState.objects.get_or_create(rule=rule)
-    state = RuleState.objects.select_for_update(of=("self",)).get(rule=rule)
-    detection = item.to_engine()
-    slot = f"{engine_rule.rule_id}#{engine.dedup_key(engine_rule, detection)}"
-    stored = RuleSlot.objects.filter(rule=rule, slot=slot).first()
-    data = {"throttle": state.data.get("throttle", {}), "suppressed": state.data.get("suppressed", {}),
-            "open": {slot: stored.data} if stored else {}}  # fmt: skip
-    runner = engine.AlertRuleEngine([engine_rule], tz=settings.TIME_ZONE, state=data)
-    runner.prune(detection.occurred_at_utc)
-    outcome = runner.evaluate(detection)[0]
-    if outcome.action == "folded" and not alert_exists(outcome.alert_key):
-        runner.close_alert(outcome.alert_key)
-        outcome = runner.evaluate(detection)[0]
-    if outcome.action == "throttled":
-        AlertRule.objects.filter(pk=rule.pk).update(suppressed_count=F("suppressed_count") + 1)
-    entry = runner.state["open"].get(slot)
-    if entry is None and stored is not None:
-        stored.delete()
-    elif entry is not None:
-        last_at = dt.datetime.fromtimestamp(entry["last_s"], tz=dt.UTC)
-        RuleSlot.objects.update_or_create(rule=rule, slot=slot, defaults={
-            "alert_key": entry["alert_key"], "data": entry, "last_at": last_at})  # fmt: skip
-    if outcome.action != "folded":  # a fold never changes the throttle state
-        state.data = {
-            "throttle": runner.state["throttle"],
-            "suppressed": runner.state["suppressed"],
-        }
-        state.save(update_fields=["data", "updated_at"])
-    return outcome
 
 
 def forget_alert(rule_id: int | None, alert_key: str) -> None:
