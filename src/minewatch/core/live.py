@@ -4,7 +4,9 @@ Every event published with :func:`minewatch.core.events.publish` reaches the
 :class:`LiveHub` of the process, which keeps the last events (for ``Last-Event-ID``)
 and fans them out to each connected client's queue; a client sees only the events of
 its organisation and of the sites its organisation is assigned to (the same rule as
-``core.tenancy``). On PostgreSQL a :class:`PostgresRelay` forwards each event with
+``core.tenancy``), and only the events whose objects its role may see through the API
+(:class:`RoleCheck`: e.g. a confidential incident's events reach managers, not
+operators). On PostgreSQL a :class:`PostgresRelay` forwards each event with
 ``NOTIFY`` and feeds the events of other processes (web workers, the alerts worker,
 the SIA receiver) into the local hub from ``LISTEN``, so every process streams
 everything. The response is an async iterator, so uvicorn holds thousands of idle
@@ -293,18 +295,122 @@ class TenantScope:
         )
 
 
+# What an event is about, so the stream applies the API's rules to it: the model of the
+# object named by ``payload["id"]``, by event-name prefix (``incident.reported``) ...
+EVENT_SUBJECTS = {
+    "incident": "incidents.Incident", "evidence": "evidence.EvidenceItem",
+    "intel_report": "intel.IntelReport", "early_warning": "intel.EarlyWarning",
+}  # fmt: skip
+# ... and payload keys that name other objects in any event (an alert linked to an
+# incident, a ticked protocol step, evidence of an incident, a warning citing incidents).
+REFERENCE_KEYS = {"incident_id": "incidents.Incident", "incident": "incidents.Incident"}
+REFERENCE_LIST_KEYS = {"incidents": "incidents.Incident", "reports": "intel.IntelReport"}
+
+
+def _as_pk(value: Any) -> int | None:
+    """12, "12" or a reason key such as "incident:12" -> 12; anything else -> None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        tail = value.rsplit(":", 1)[-1]
+        return int(tail) if tail.isdigit() else None
+    return None
+
+
+def references(event: LiveEvent) -> set[tuple[str, int]]:
+    """The ``(model label, pk)`` of every object the event names whose model has a
+    ``role_filter`` (tenancy alone is settled by the event's organisation and site)."""
+    from django.apps import apps
+
+    found: set[tuple[str, int]] = set()
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    subject = EVENT_SUBJECTS.get(event.name.split(".", 1)[0])
+    if subject is not None and _as_pk(payload.get("id")) is not None:
+        found.add((subject, _as_pk(payload["id"])))
+    for key, label in REFERENCE_KEYS.items():
+        if _as_pk(payload.get(key)) is not None:
+            found.add((label, _as_pk(payload[key])))
+    for key, label in REFERENCE_LIST_KEYS.items():
+        values = payload.get(key)
+        for value in values if isinstance(values, list) else ():
+            if _as_pk(value) is not None:
+                found.add((label, _as_pk(value)))
+    return {
+        (label, pk) for label, pk in found
+        if getattr(apps.get_model(label), "role_filter", None) is not None
+    }  # fmt: skip
+
+
+class RoleCheck:
+    """Whether one streaming user may see the objects an event names, by the same rules as
+    the API (``Model.objects.visible_to(user)``: tenancy and the model's ``role_filter``).
+
+    Answers are kept ``SCOPE_REFRESH_S`` per object, so a burst of events about one
+    incident costs one query; an object that cannot be found (deleted, or another
+    company's) is not visible.
+    """
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._known: dict[tuple[str, int], tuple[bool, float]] = {}
+
+    def needs_database(self, event: LiveEvent) -> bool:
+        now = time.monotonic()
+        return any(
+            ref not in self._known or now - self._known[ref][1] > SCOPE_REFRESH_S
+            for ref in references(event)
+        )
+
+    def allows(self, event: LiveEvent) -> bool:
+        """Call from a thread that may query the database (``sync_to_async``)."""
+        if getattr(self.user, "is_superuser", False):
+            return True
+        from django.apps import apps
+
+        refs = references(event)
+        now = time.monotonic()
+        stale: dict[str, list[int]] = {}
+        for label, pk in refs:
+            known = self._known.get((label, pk))
+            if known is None or now - known[1] > SCOPE_REFRESH_S:
+                stale.setdefault(label, []).append(pk)
+        for label, pks in stale.items():
+            visible = set(apps.get_model(label).objects.visible_to(self.user)
+                          .filter(pk__in=pks).values_list("pk", flat=True))  # fmt: skip
+            for pk in pks:
+                self._known[(label, pk)] = (pk in visible, now)
+        return all(self._known[ref][0] for ref in refs)
+
+
+async def _visible(scope: TenantScope, roles: RoleCheck | None, event: LiveEvent) -> bool:
+    if not scope.allows(event):
+        return False
+    if roles is None or not references(event):
+        return True
+    if roles.needs_database(event):
+        return await sync_to_async(roles.allows)(event)
+    return roles.allows(event)
+
+
 async def event_stream(
     hub: LiveHub, scope: TenantScope, *, last_event_id: int | None = None,
     heartbeat_s: float = HEARTBEAT_S, user: Any = None,
 ) -> AsyncIterator[bytes]:  # fmt: skip
-    """The SSE byte stream for one client: replay after ``last_event_id``, then live events."""
+    """The SSE byte stream for one client: replay after ``last_event_id``, then live events.
+
+    With ``user`` (the view passes it) events are also checked against what the user's
+    role may see (:class:`RoleCheck`); without one, only tenancy (``scope``) applies.
+    """
     listener = hub.listen()
+    roles = RoleCheck(user) if user is not None else None
     try:
         yield b"retry: 5000\n: connected\n\n"
         seen = last_event_id or 0
         for event in hub.since(last_event_id):
             seen = event.id
-            if scope.allows(event):
+            if await _visible(scope, roles, event):
                 yield event.as_sse()
         while True:
             try:
@@ -316,7 +422,7 @@ async def event_stream(
                 continue
             if event.id <= seen:
                 continue
-            if scope.allows(event):
+            if await _visible(scope, roles, event):
                 yield event.as_sse()
     finally:
         hub.unlisten(listener)

@@ -153,3 +153,94 @@ def test_postgres_relay_carries_events_between_processes() -> None:
     finally:
         web.relay.stop()
         worker.relay.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stream_applies_role_rules_confidential_incident_reaches_manager_not_operator() -> None:
+    """Two real SSE requests (token auth, through Django's ASGI handler): a confidential
+    incident's events reach the security manager but not the operator of the same company,
+    exactly as the incidents API shows it to one and not the other."""
+    from django.test import AsyncClient
+    from rest_framework.authtoken.models import Token
+
+    from minewatch.core import services
+    from minewatch.core.live import get_hub
+    from minewatch.geo.services import save_site
+    from minewatch.incidents.models import Incident
+    from minewatch.testing.world import make_incident
+
+    org = services.create_organisation(actor=None, name="Org roles", kind="mining_company")
+    users = {
+        role: services.create_user(
+            actor=None,
+            username=f"live-{role}",
+            organisation=org,
+            password="x-long-password-1",
+            role=role,
+        )  # fmt: skip
+        for role in ("operator", "security_manager")
+    }
+    keys = {role: Token.objects.create(user=user).key for role, user in users.items()}
+    site = save_site(actor=users["security_manager"], organisation=org, name="Pataz",
+                     kind="mine", lat=-7.735, lon=-77.53)  # fmt: skip
+    secret = make_incident(users["security_manager"], site, confidentiality="confidential")
+    public = make_incident(users["security_manager"], site, confidentiality="internal")
+    assert not Incident.objects.visible_to(users["operator"]).filter(pk=secret.pk).exists()
+    assert Incident.objects.visible_to(users["security_manager"]).filter(pk=secret.pk).exists()
+
+    async def open_stream(role: str):  # noqa: ANN202
+        response = await AsyncClient().get(
+            "/api/v1/stream/", headers={"Authorization": f"Token {keys[role]}"}
+        )
+        assert response.status_code == 200
+        stream = aiter(response.streaming_content)
+        await anext(stream)  # "retry: … connected"
+        return stream
+
+    async def scenario() -> dict[str, list[dict]]:
+        streams = {role: await open_stream(role) for role in keys}
+        tasks = {
+            "operator": asyncio.ensure_future(collect(streams["operator"], 2)),
+            "security_manager": asyncio.ensure_future(collect(streams["security_manager"], 4)),
+        }
+        await asyncio.sleep(0.1)
+        hub = get_hub()
+        for incident in (secret, public):
+            payload = {"id": incident.pk, "reference": incident.reference}
+            await sync_to_async(hub.on_event)(
+                Event("incident.reported", org.pk, payload, site_id=site.pk)
+            )
+        for incident in (secret, public):  # an alert event naming the incident
+            payload = {"alert_id": 1, "incident_id": incident.pk}
+            await sync_to_async(hub.on_event)(
+                Event("alert.incident_linked", org.pk, payload, site_id=site.pk)
+            )
+        return {role: [parse(c)["data"] for c in await task] for role, task in tasks.items()}
+
+    seen = asyncio.run(scenario())
+    operator = [(d["name"], d["payload"].get("id") or d["payload"]["incident_id"])
+                for d in seen["operator"]]  # fmt: skip
+    manager = [(d["name"], d["payload"].get("id") or d["payload"]["incident_id"])
+               for d in seen["security_manager"]]  # fmt: skip
+    assert operator == [("incident.reported", public.pk), ("alert.incident_linked", public.pk)]
+    assert manager == [
+        ("incident.reported", secret.pk), ("incident.reported", public.pk),
+        ("alert.incident_linked", secret.pk), ("alert.incident_linked", public.pk),
+    ]  # fmt: skip
+
+
+def test_references_name_role_filtered_objects_only() -> None:
+    from minewatch.core.live import LiveEvent, references
+
+    def event(name: str, payload: dict) -> LiveEvent:
+        return LiveEvent(1, name, 1, None, payload, 0.0)
+
+    assert references(event("incident.reported", {"id": 4})) == {("incidents.Incident", 4)}
+    assert references(event("alert.raised", {"id": 4})) == set()  # alerts: tenancy only
+    assert references(event("early_warning.raised", {"id": 2, "incidents": ["incident:9"]})) == {
+        ("incidents.Incident", 9)
+    }
+    assert references(event("evidence.added", {"id": 3, "incident": 8})) == {
+        ("evidence.EvidenceItem", 3), ("incidents.Incident", 8),
+    }  # fmt: skip
+    assert references(event("protocol.step_ticked", {"incident_id": None})) == set()
