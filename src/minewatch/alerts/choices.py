@@ -60,3 +60,49 @@ SEVERITY_CHOICES = [
     (4, _("4 – high")),
     (5, _("5 – critical")),
 ]
+
+
+# Human names of alert kinds raised by this app and the alarms app (the console shows
+# them instead of the codes); tracking detections and incidents use their own labels.
+KIND_LABELS = {
+    "alarm.burglary": _("Intrusion alarm"),
+    "alarm.perimeter": _("Perimeter intrusion"),
+    "alarm.panic": _("Panic or duress at an alarm panel"),
+    "alarm.fire": _("Fire alarm"),
+    "alarm.tamper": _("Panel or sensor tampering"),
+    "alarm.trouble": _("Alarm panel fault"),
+    "alarm.panel_silent": _("Alarm panel silent"),
+    "camera.intrusion": _("Camera: intrusion"),
+    "tour.checkpoint_missed": _("Guard tour: checkpoint missed"),
+    "tour.checkpoint_late": _("Guard tour: checkpoint late"),
+    "guard.no_check_in": _("Lone guard: no check-in"),
+    "panic": _("Panic button"),
+    "manual": _("Raised by hand"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The human name of an alert kind in the active language; the code when unknown.
+
+    ``incident.<type>`` takes the incident taxonomy's label; tracking detection kinds
+    (``route_deviation``, also written ``tracking.route_deviation`` or
+    ``detection.route_deviation``) the tracking app's.
+    """
+    from django.utils.translation import get_language
+
+    if kind in KIND_LABELS:
+        return str(KIND_LABELS[kind])
+    prefix, _dot, rest = kind.partition(".")
+    if prefix == "incident" and rest:
+        from minewatch.incidents.taxonomy import TYPES_BY_CODE
+
+        found = TYPES_BY_CODE.get(rest)
+        if found is not None:
+            return found.label_es if (get_language() or "es").startswith("es") else found.label_en
+        return kind
+    code = rest if prefix in ("tracking", "detection") and rest else kind
+    try:
+        from minewatch.tracking.choices import DetectionKind
+    except ImportError:  # the tracking app is optional
+        return kind
+    return str(DetectionKind(code).label) if code in DetectionKind.values else kind

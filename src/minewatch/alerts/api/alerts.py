@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from minewatch.alerts import queries, services
+from minewatch.alerts.choices import kind_label
 from minewatch.alerts.filtersets import AlertFilterSet
 from minewatch.alerts.models import (
     Alert,
@@ -77,12 +78,14 @@ class AlertSerializer(serializers.ModelSerializer):
     policy_name = serializers.CharField(source="policy.name", read_only=True, default=None)
     steps_fired = serializers.IntegerField(read_only=True, default=0)
     times = serializers.SerializerMethodField()
+    kind_display = serializers.SerializerMethodField()
+    source_display = serializers.CharField(source="get_source_display", read_only=True)
     severity = serializers.IntegerField(min_value=1, max_value=5)
     kind = serializers.CharField(max_length=64, required=False, default="manual")
 
     class Meta:
         model = Alert
-        fields = ["id", "reference", "source", "kind", "title", "description", "severity",
+        fields = ["id", "reference", "source", "source_display", "kind", "kind_display", "title", "description", "severity",
                   "threat", "incident_type", "status", "site", "site_name", "zone",
                   "subject_type", "subject_key", "lat", "lon", "place", "raised_at",
                   "acknowledged_at", "acknowledged_by", "escalated_at", "escalated_by",
@@ -96,6 +99,9 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_times(self, alert: Alert) -> dict[str, float | None]:
         return queries.alert_times(alert)
+
+    def get_kind_display(self, alert: Alert) -> str:
+        return kind_label(alert.kind)
 
     def create(self, validated: dict[str, Any]) -> Alert:
         return services.raise_manual_alert(actor=self.context["request"].user, **validated)

@@ -162,3 +162,28 @@ def test_delivery_log_is_for_operators_and_auditors(world, api_client) -> None:
     assert (
         api_client(world.users["guard"]).get("/api/v1/delivery-attempts/").json()["results"] == []
     )
+
+
+def test_source_and_kind_come_translated_for_the_console(world, api_client) -> None:
+    from django.utils import translation
+
+    from minewatch.alerts.choices import kind_label
+
+    client = api_client(world.users["operator"])
+    body = client.get(
+        f"/api/v1/alerts/{world.extra['alert_a1'].pk}/", HTTP_ACCEPT_LANGUAGE="es"
+    ).json()
+    assert (body["source"], body["source_display"]) == ("alarm_panel", "Panel de alarma")
+    assert (body["kind"], body["kind_display"]) == ("alarm.burglary", "Alarma de intrusión")
+    body = client.get(
+        f"/api/v1/alerts/{world.extra['alert_a1'].pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+    assert (body["source_display"], body["kind_display"]) == ("Alarm panel", "Intrusion alarm")
+    with translation.override("es"):
+        assert kind_label("tracking.route_deviation") == "Desvío de ruta"
+        assert kind_label("route_deviation") == "Desvío de ruta"
+        assert kind_label("incident.extortion") == "Extorsión"
+        assert kind_label("something.unknown") == "something.unknown"
+    with translation.override("en"):
+        assert kind_label("detection.signal_loss") == "Signal loss (possible jamming)"
+        assert kind_label("incident.extortion") == "Extortion"

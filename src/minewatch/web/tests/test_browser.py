@@ -164,6 +164,9 @@ def test_live_alert_arrives_without_reload_and_is_acknowledged(browser: Any, ser
         operator.context.close()
         pytest.skip("the alerts app is not installed: no console to test")
     operator.wait_for_selector("#live-status[data-state=ok]")
+    # Count only once the console has drawn its first list: before that the counts are 0,
+    # and an alert in the first list is not "new" (no banner). A condition, not a sleep.
+    operator.wait_for_selector("#alert-list[data-loads]")
     operator.evaluate("window.notReloaded = true")
     guard = open_page(browser, PHONE, is_mobile=True, has_touch=True)
     log_in(guard, server, "a-guard")

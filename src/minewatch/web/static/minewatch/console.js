@@ -10,6 +10,12 @@
   var t = MW.t, esc = MW.escapeHtml;
   var alerts = [], details = {}, known = null, focusedId = null;
 
+  // Where the alert came from, in words (the API translates source and kind codes).
+  function sourceLabel(raw) {
+    var source = raw.source_display || raw.source || "";
+    var kind = raw.kind_display || raw.kind || "";
+    return kind && kind !== source ? source + (source ? ": " : "") + kind : source;
+  }
   function sevLabel(rank) { return t("sev_" + rank) + " (" + rank + "/5)"; }
 
   function sortAlerts(items) {
@@ -60,7 +66,7 @@
       node.querySelector(".status").textContent = t("status_" + a.status);
       node.querySelector(".age").setAttribute("data-since", a.raisedAt);
       node.querySelector(".title").textContent = a.title + (a.count > 1 ? " ×" + a.count : "");
-      node.querySelector(".where").textContent = [a.site, a.raw.place, a.raw.source].filter(Boolean).join(" · ");
+      node.querySelector(".where").textContent = [a.site, a.raw.place, sourceLabel(a.raw)].filter(Boolean).join(" · ");
       node.querySelector(".ladder").innerHTML = ladderHtml(details[a.id]);
       node.querySelector(".notified").innerHTML = notifiedHtml(details[a.id]);
       var buttons = node.querySelector(".alert-actions");
@@ -118,6 +124,8 @@
       next.forEach(function (a) { known[a.id] = true; });
       alerts = next;
       render();
+      // How many loads have rendered: lets tests (and anyone) wait for the first picture.
+      list.setAttribute("data-loads", String(Number(list.getAttribute("data-loads") || 0) + 1));
       return Promise.all(alerts.slice(0, 40).map(function (a) {
         return MW.api("GET", "/api/v1/alerts/" + a.id + "/").then(function (detail) {
           details[a.id] = detail;
