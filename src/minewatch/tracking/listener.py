@@ -94,6 +94,26 @@ async def _send(send: Any, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
+def quiet_http_protocol() -> type:
+    """uvicorn's HTTP protocol (httptools when installed, else h11) without the access log.
+
+    ``access_log=False`` is not enough in the web process: the main server's uvicorn
+    re-enables the shared ``uvicorn.access`` logger, and one log line per fix cost
+    more than a tenth of the listener's time.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+    except ImportError:  # httptools missing: the pure-Python parser
+        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
+
+    class QuietProtocol(Base):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.access_log = False
+
+    return QuietProtocol
+
+
 class OsmandListener:
     """A uvicorn server for :class:`OsmandApp` in a daemon thread, with its batcher."""
 
@@ -103,7 +123,7 @@ class OsmandListener:
         self.batcher = IngestBatcher(source=IngestSource.OSMAND, max_wait_s=max_wait_s)
         config = uvicorn.Config(
             OsmandApp(self.batcher), host=host, port=port, lifespan="off", access_log=False,
-            log_level="warning", backlog=2048,
+            log_level="warning", backlog=2048, http=quiet_http_protocol(),
         )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="osmand-listener", daemon=True)

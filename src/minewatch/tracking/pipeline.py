@@ -155,3 +155,29 @@ class IngestBatcher:
             mine.accepted = len(item.fixes) - len(mine.rejected)
             item.future.set_result(mine)
             start = end
+
+
+_shared: dict[str, IngestBatcher] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_batcher(source: str) -> IngestBatcher:
+    """This process's batcher for ``source``, started on first use (the Django endpoints).
+
+    Request threads hand their fixes to it and wait: only its thread holds a
+    database connection, however many trackers are connected.
+    """
+    with _shared_lock:
+        batcher = _shared.get(source)
+        if batcher is None:
+            batcher = _shared[source] = IngestBatcher(source=source).start()
+        return batcher
+
+
+def stop_shared_batchers() -> None:
+    """Stop this process's shared batchers (tests; they restart on next use)."""
+    with _shared_lock:
+        batchers = list(_shared.values())
+        _shared.clear()
+    for batcher in batchers:
+        batcher.stop()

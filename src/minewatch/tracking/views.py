@@ -3,17 +3,28 @@
 No session, no CSRF token: trackers authenticate by their registered identifier
 (and the device's ingest token when it has one). Everything else is in
 ``receivers.py`` and ``services/ingest.py``, shared with the ``--osmand-port`` listener.
+
+Fixes are stored through the process's shared group-commit batcher
+(``pipeline.shared_batcher``), as on the listener: the request thread waits for
+the commit but never opens a database connection of its own, so hundreds of
+concurrent trackers do not exhaust PostgreSQL's connections (they did: 500s at
+256 concurrent senders), and their fixes are committed together.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from minewatch.tracking.choices import IngestSource
-from minewatch.tracking.engine import ProtocolError
+from minewatch.tracking.engine import Fix, ProtocolError
+from minewatch.tracking.pipeline import shared_batcher
 from minewatch.tracking.receivers import (
     Answer,
     answer_for,
@@ -24,6 +35,27 @@ from minewatch.tracking.receivers import (
     traccar_fixes,
 )
 from minewatch.tracking.services.ingest import ingest_fixes, reject_input
+
+logger = logging.getLogger("minewatch.tracking")
+# A tracker whose fix is not committed by then gets 503 and sends it again.
+COMMIT_TIMEOUT_S = 30.0
+RETRY_LATER = Answer(503, {"detail": ["temporarily unable to store; retry"]})
+
+
+def ingest_answer(fixes: Sequence[Fix], *, source: str, token: str | None, sample: str) -> Answer:
+    """Ingest through the shared batcher and answer; inline inside an open transaction.
+
+    Inside a caller's ``atomic`` block (a test, a management command) the fixes
+    must be part of that transaction, so they are ingested right here.
+    """
+    if connection.in_atomic_block:
+        return answer_for(ingest_fixes(list(fixes), source=source, token=token, sample=sample))
+    future = shared_batcher(source).submit(list(fixes), token=token, sample=sample)
+    try:
+        return answer_for(future.result(timeout=COMMIT_TIMEOUT_S))
+    except Exception:  # batch failed or too slow: the tracker keeps the fix and retries
+        logger.warning("%s fixes not stored in time; answered 503", source)
+        return RETRY_LATER
 
 
 def _response(answer: Answer) -> HttpResponse:
@@ -44,11 +76,8 @@ def osmand(request: HttpRequest) -> HttpResponse:
     except ProtocolError as error:
         return _response(malformed(error, source=IngestSource.OSMAND, query=query, body=body))
     token = token or bearer_token(request.headers.get("Authorization", ""))
-    result = ingest_fixes(
-        fixes, source=IngestSource.OSMAND, token=token, sample=(query or body[:500].decode(
-            "utf-8", errors="replace")),
-    )  # fmt: skip
-    return _response(answer_for(result))
+    sample = query or body[:500].decode("utf-8", errors="replace")
+    return _response(ingest_answer(fixes, source=IngestSource.OSMAND, token=token, sample=sample))
 
 
 @csrf_exempt
@@ -69,8 +98,5 @@ def traccar(request: HttpRequest) -> HttpResponse:
     if not fixes:
         return _response(Answer(200, {"ignored": bare_events}))
     token = bearer_token(request.headers.get("Authorization", "")) or request.GET.get("token")
-    result = ingest_fixes(
-        fixes, source=IngestSource.TRACCAR, token=token,
-        sample=body[:500].decode("utf-8", errors="replace"),
-    )  # fmt: skip
-    return _response(answer_for(result))
+    sample = body[:500].decode("utf-8", errors="replace")
+    return _response(ingest_answer(fixes, source=IngestSource.TRACCAR, token=token, sample=sample))

@@ -1,9 +1,11 @@
 """Writing positions in batches, and the monthly partitions of the position table on PostgreSQL.
 
-SQLite: one ``INSERT OR IGNORE`` per batch (Django ``bulk_create(ignore_conflicts=True)``).
-PostgreSQL: ``COPY`` into a session temp table, then one ``INSERT … SELECT … ON
-CONFLICT DO NOTHING`` (a duplicate ``(device, fix_time)`` is stored once either
-way). ``benchmarks/tracking_ingest.py`` compares it with batched inserts.
+SQLite: one ``INSERT OR IGNORE`` ``executemany`` per batch.
+PostgreSQL: a large batch is ``COPY``'d into a session temp table, then one
+``INSERT … SELECT … ON CONFLICT DO NOTHING``; a small one (the usual HTTP group
+commit) is one ``INSERT … SELECT FROM jsonb_to_recordset(…) ON CONFLICT DO
+NOTHING`` — one round trip. A duplicate ``(device, fix_time)`` is stored once
+either way. ``benchmarks/tracking_ingest.py`` compares the methods.
 """
 
 from __future__ import annotations
@@ -22,23 +24,26 @@ COLUMNS = (
     "device_id", "fix_time", "received_at", "lat", "lon", "speed_kmh", "course", "altitude",
     "accuracy", "attributes", "source",
 )  # fmt: skip
-# Below this many rows a plain multi-row INSERT beats setting up a COPY.
-COPY_MIN_ROWS = 64
+# Below this many rows one INSERT from a JSON document (one round trip) beats a COPY
+# into a temporary table (four); above it COPY's cheaper row parsing wins.
+COPY_MIN_ROWS = 500
 _TEMP = "tracking_position_incoming"
 
 
 def insert_positions(rows: Sequence[dict[str, Any]], *, method: str = "auto") -> None:
     """Store position rows (dicts keyed by :data:`COLUMNS`); duplicates are skipped.
 
-    ``method`` is ``"auto"``, ``"copy"`` (PostgreSQL only) or ``"insert"``.
+    ``method`` is ``"auto"``, ``"copy"`` or ``"json"`` (PostgreSQL only), or ``"insert"``.
     """
     if not rows:
         return
-    use_copy = connection.vendor == "postgresql" and (
-        method == "copy" or (method == "auto" and len(rows) >= COPY_MIN_ROWS)
-    )
-    if use_copy:
+    postgresql = connection.vendor == "postgresql"
+    if method == "auto" and postgresql:
+        method = "copy" if len(rows) >= COPY_MIN_ROWS else "json"
+    if postgresql and method == "copy":
         _copy_positions(rows)
+    elif postgresql and method == "json":
+        _json_positions(rows)
     elif connection.vendor == "sqlite":
         _sqlite_positions(rows)
     else:
@@ -72,6 +77,9 @@ def upsert_tracker_states(
     from minewatch.tracking.models import TrackerState
 
     table = TrackerState._meta.db_table
+    if connection.vendor == "postgresql":
+        _pg_upsert_states(table, rows, now)
+        return
     stamp = connection.ops.adapt_datetimefield_value(now)
     with_position = [(d, json.dumps(s), json.dumps(p), stamp) for d, s, p in rows if p is not None]
     state_only = [(d, json.dumps(s), "{}", stamp) for d, s, p in rows if p is None]
@@ -90,6 +98,43 @@ def upsert_tracker_states(
                 "updated_at = excluded.updated_at",
                 state_only,
             )
+
+
+def _pg_upsert_states(
+    table: str, rows: Sequence[tuple[int, dict[str, Any], dict[str, Any] | None]], stamp: Any
+) -> None:
+    """One statement for all devices (one JSON document of rows), not a round trip per device."""
+    upsert = (
+        f"INSERT INTO {table} (device_id, state, last_position, updated_at) "  # noqa: S608
+        "SELECT d, s, coalesce(p, '{{}}'::jsonb), %s FROM jsonb_to_recordset(%s::jsonb) "
+        "AS u(d bigint, s jsonb, p jsonb) ON CONFLICT (device_id) DO UPDATE SET "
+        "state = excluded.state, updated_at = excluded.updated_at{extra}"
+    )
+    with_position = [{"d": d, "s": s, "p": p} for d, s, p in rows if p is not None]
+    state_only = [{"d": d, "s": s} for d, s, p in rows if p is None]
+    with connection.cursor() as cursor:
+        for group, extra in ((with_position, ", last_position = excluded.last_position"),
+                             (state_only, "")):  # fmt: skip
+            if group:
+                cursor.execute(upsert.format(extra=extra), [stamp, json.dumps(group)])
+
+
+def _json_positions(rows: Sequence[dict[str, Any]]) -> None:
+    """One ``INSERT … SELECT FROM jsonb_to_recordset(…) ON CONFLICT DO NOTHING``."""
+    document = json.dumps([
+        {"d": r["device_id"], "t": r["fix_time"].isoformat(), "r": r["received_at"].isoformat(),
+         "la": r["lat"], "lo": r["lon"], "s": r["speed_kmh"], "c": r["course"],
+         "al": r["altitude"], "ac": r["accuracy"], "at": r["attributes"] or {}, "so": r["source"]}
+        for r in rows
+    ])  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT d, t, r, la, lo, s, c, al, ac, "  # noqa: S608
+            "at, so FROM jsonb_to_recordset(%s::jsonb) AS u(d bigint, t timestamptz, "
+            "r timestamptz, la float8, lo float8, s float8, c float8, al float8, ac float8, "
+            "at jsonb, so text) ON CONFLICT DO NOTHING",
+            [document],
+        )
 
 
 def _copy_positions(rows: Sequence[dict[str, Any]]) -> None:

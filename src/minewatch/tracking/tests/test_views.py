@@ -229,3 +229,47 @@ def test_alarm_fix_stores_a_detection_and_publishes_it(
     assert payload["device"] == "ESC-A" and payload["trip"] == "TRIP-A-1"
     assert payload["id"] == detection.pk and published[0].site_id == world.sites["a1"].pk
     assert published[0].organisation_id == world.orgs["a"].pk
+
+
+def test_concurrent_requests_share_one_batcher_and_hold_no_connection(transactional_db) -> None:
+    """Outside a transaction the endpoint hands fixes to the shared batcher and waits.
+
+    60 trackers at once: every one answered 200 after its fix is stored, the
+    fixes committed in fewer transactions than requests, and the request threads
+    never opened a database connection (on PostgreSQL, 256 of them gave 500s).
+    """
+    import threading
+
+    from django.db.backends.signals import connection_created
+
+    from minewatch.tracking.pipeline import shared_batcher, stop_shared_batchers
+    from minewatch.tracking.testing import make_organisation_devices
+
+    keys = make_organisation_devices(60)
+    statuses, opened = [], []
+    start = threading.Barrier(len(keys))
+
+    def send(key: str) -> None:
+        start.wait(10)
+        for k in range(3):
+            query = f"id={key}&lat=-14.1&lon=-72.3&timestamp={stamp(100 - k)}&speed=10"
+            statuses.append(Client().get(f"/ingest/osmand/?{query}").status_code)
+
+    def created(sender, connection, **kwargs) -> None:
+        opened.append(threading.current_thread())
+
+    threads = [threading.Thread(target=send, args=(key,)) for key in keys]
+    connection_created.connect(created)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        batches = shared_batcher("osmand").batches
+    finally:
+        connection_created.disconnect(created)
+        stop_shared_batchers()
+    assert statuses == [200] * (3 * len(keys))
+    assert not set(opened) & set(threads)
+    assert Position.objects.filter(source="osmand").count() == 3 * len(keys)
+    assert 1 <= batches < 3 * len(keys)
