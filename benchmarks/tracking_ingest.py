@@ -27,6 +27,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -117,8 +118,9 @@ def fix_query(device: int, k: int, points: list, base_ms: int, alarm: bool = Fal
     return query + ("&alarm=sos" if alarm else "")
 
 
-async def _connection(port, path, queue, latencies, counts, stop_at, pace_s):
+async def _connection(port, path, queue, latencies, counts, stop_at, pace_s, offset_s=0.0):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await asyncio.sleep(offset_s)  # paced connections start staggered, not all at once
     while time.monotonic() < stop_at:
         try:
             query, is_alarm = queue.pop()
@@ -149,18 +151,20 @@ def sender(args: tuple) -> dict:
     port, path, devices, connections, seconds, rate_per_conn, base_ms, alarm_every = args
     points = route_points()
     per_device = 100_000
-    work = [(fix_query(d, k, points, base_ms, alarm_every and (k % alarm_every == 1)),
-             bool(alarm_every and k % alarm_every == 1))
+    # Alarms spread evenly over the stream (every alarm_every-th fix), not all devices at once.
+    work = [(fix_query(d, k, points, base_ms, is_alarm), is_alarm)
             for k in range(min(per_device, int(seconds * 4000 / len(devices)) + 50))
-            for d in devices]  # fmt: skip
+            for d in devices
+            for is_alarm in [bool(alarm_every and (k * DEVICES + d) % alarm_every == 1)]]  # fmt: skip
     work.reverse()
     latencies, counts = [], {}
     pace = 1.0 / rate_per_conn if rate_per_conn else 0.0
 
     async def main() -> None:
         stop_at = time.monotonic() + seconds
-        await asyncio.gather(*[_connection(port, path, work, latencies, counts, stop_at, pace)
-                               for _ in range(connections)])  # fmt: skip
+        await asyncio.gather(*[_connection(port, path, work, latencies, counts, stop_at, pace,
+                                           pace * i / connections)
+                               for i in range(connections)])  # fmt: skip
 
     started = time.monotonic()
     asyncio.run(main())
@@ -179,6 +183,55 @@ def http_run(port, path, *, processes, connections, seconds, rate=0.0, alarm_eve
     other = {s: n for r in results for s, n in r["counts"].items() if s != 200}
     elapsed = max(r["elapsed"] for r in results)
     return ok, other, elapsed, latencies
+
+
+WRK_SCRIPT = """
+local pts = {%s}
+local npts = #pts
+function init(args)
+  n = 0
+  base = tonumber(args[1])
+  devices = tonumber(args[2])
+  path0 = args[3]
+end
+function request()
+  -- device after device, one fix per second of fix time each: fix times grow per device
+  local dev = n %% devices
+  local k = math.floor(n / devices)
+  n = n + 1
+  local p = pts[((dev * 7 + math.floor(k / 30)) %% npts) + 1]
+  return wrk.format("GET", string.format(
+    "%%s?id=B%%d&lat=%%.6f&lon=%%.6f&timestamp=%%d&speed=27.0&bearing=120&accuracy=6",
+    path0, dev, p[1], p[2], base + k * 1000))
+end
+"""
+
+
+def wrk_run(port: int, path: str, *, connections: int, seconds: float, base_ms: int):
+    """Sustained fixes/s with ``wrk`` (one C thread, keep-alive): the sender barely loads a core.
+
+    Returns (fixes answered 200, non-200 answers, socket errors, elapsed s), or None without wrk.
+    """
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    script = Path(tempfile.mkdtemp(prefix="mw-bench-wrk-")) / "osmand.lua"
+    points = ",".join(f"{{{lat:.6f},{lon:.6f}}}" for lat, lon in route_points())
+    script.write_text(WRK_SCRIPT % points)
+    done = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script),
+         f"http://127.0.0.1:{port}{path}", "--", str(base_ms), str(DEVICES), path],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    text = done.stdout
+    total = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", text).group(1))
+    elapsed = float(re.search(r"requests in ([\d.]+)(m?s)", text).group(1))
+    if re.search(r"requests in [\d.]+ms", text):
+        elapsed /= 1000
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    bad = int(non_2xx.group(1)) if non_2xx else 0
+    return total - bad, bad, errors.group(1) if errors else "none", elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -306,7 +359,7 @@ def storage_child() -> None:
 
     device = Device.objects.first()
     base = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
-    methods = ["copy", "insert"] if connection.vendor == "postgresql" else ["insert"]
+    methods = ["copy", "json", "insert"] if connection.vendor == "postgresql" else ["insert"]
     lines = []
     for n, method in enumerate(methods):
         rows = [{"device_id": device.pk, "fix_time": base + dt.timedelta(seconds=i, days=n),
@@ -350,12 +403,22 @@ def run_database(name: str, url: str | None, args: argparse.Namespace) -> None:
         print(f"\n== {name} ==")
         for label, port, path, offset in (("OsmAnd listener", osmand, "/", 0),
                                           ("Django /ingest/osmand/", web, "/ingest/osmand/", 1)):  # fmt: skip
+            base = base_ms + offset * 86_400_000 // 3
+            measured = None if args.python_senders else wrk_run(
+                port, path, connections=2 * args.connections, seconds=args.seconds, base_ms=base)  # fmt: skip
+            if measured is not None:
+                ok, bad, errors, elapsed = measured
+                print(f"HTTP {label} (sender: wrk, 1 thread, {2 * args.connections} keep-alive "
+                      f"connections): {ok:,} fixes in {elapsed:.1f} s = {ok / elapsed:,.0f} fixes/s "
+                      f"(non-200: {bad or 'none'}; socket errors: {errors}); {load()}")  # fmt: skip
+                continue
             ok, other, elapsed, _ = http_run(
                 port, path, processes=2, connections=args.connections, seconds=args.seconds,
-                base_ms=base_ms + offset * 86_400_000 // 3,
+                base_ms=base,
             )  # fmt: skip
-            print(f"HTTP {label}: {ok:,} fixes in {elapsed:.1f} s = {ok / elapsed:,.0f} fixes/s "
-                  f"({2 * args.connections} connections; non-200: {other or 'none'}); {load()}")  # fmt: skip
+            print(f"HTTP {label} (sender: 2 Python asyncio processes, {2 * args.connections} "
+                  f"connections): {ok:,} fixes in {elapsed:.1f} s = {ok / elapsed:,.0f} fixes/s "
+                  f"(non-200: {other or 'none'}); {load()}")  # fmt: skip
         ok, other, elapsed, latencies = http_run(
             osmand, "/", processes=2, connections=50, seconds=args.seconds, rate=1000.0,
             alarm_every=100, base_ms=base_ms + 2 * 86_400_000 // 3,
@@ -381,6 +444,8 @@ def main() -> None:
     parser.add_argument("--mqtt-messages", type=int, default=100_000)
     parser.add_argument("--mqtt-workers", type=int, default=1)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--python-senders", action="store_true",
+                        help="Measure HTTP with the Python asyncio senders even if wrk is installed.")  # fmt: skip
     args = parser.parse_args()
     print(f"tracking ingest benchmark on {os.cpu_count()} cores; {load()}")
     for name in args.databases.split(","):
