@@ -48,6 +48,7 @@ from minewatch.alerts.models import (
     RuleState,
 )
 from minewatch.alerts.services import escalation, messages, rules
+from minewatch.alerts.services.bulk import insert_rows, update_rows
 from minewatch.alerts.services.rules import AlertInput
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
@@ -170,12 +171,12 @@ def store_new_alerts(
             fired_steps[position].append(index)
         alert.next_escalation_at = plan.next_due_at_utc
     Alert.objects.bulk_create(alerts)
-    AlertStatusChange.objects.bulk_create(
+    insert_rows(AlertStatusChange, [
         AlertStatusChange(alert=a, from_status="", to_status=a.status, actor=user, note="", at=now)
         for a in alerts
-    )
+    ])  # fmt: skip
     EscalationFiring.objects.bulk_create(firings)
-    DeliveryAttempt.objects.bulk_create(deliveries)
+    insert_rows(DeliveryAttempt, deliveries)
     checklists: list[ProtocolChecklist] = []
     items: list[ChecklistItem] = []
     for alert in alerts:
@@ -201,8 +202,8 @@ def store_new_alerts(
             for step in steps
         )
     ProtocolChecklist.objects.bulk_create(checklists)
-    ChecklistItem.objects.bulk_create(items)
-    AuditEntry.objects.bulk_create(_audit_entry(actor, alert) for alert in alerts)
+    insert_rows(ChecklistItem, items)
+    insert_rows(AuditEntry, [_audit_entry(actor, alert) for alert in alerts])
     for position, alert in enumerate(alerts):
         publish_alert(alert, "alert.raised", steps_fired=fired_steps[position])
 
@@ -334,15 +335,14 @@ def _raise_many(items: list[AlertInput], *, actor: Any, now: dt.datetime) -> lis
         }
         state.updated_at = now
         changed_states.append(state)
-    RuleState.objects.bulk_update(changed_states, ["data", "updated_at"])
+    update_rows(RuleState, changed_states, ["data", "updated_at"])
     _write_slots(entries, stored)
     store_new_alerts(new_alerts, actor=actor, now=now, reads=reads)
     if repeated:
         for alert in repeated.values():
             alert.updated_at = now
-        Alert.objects.bulk_update(
-            list(repeated.values()), ["occurrences", "last_occurred_at", "severity", "updated_at"]
-        )
+        update_rows(Alert, list(repeated.values()),
+                    ["occurrences", "last_occurred_at", "severity", "updated_at"])  # fmt: skip
         for alert in repeated.values():
             if alert.site_id is not None:
                 alert.site = reads.site(alert.site_id)
@@ -370,5 +370,5 @@ def _write_slots(
             changed.append(row)
     if gone:
         RuleSlot.objects.filter(pk__in=gone).delete()
-    RuleSlot.objects.bulk_update(changed, ["alert_key", "data", "last_at"])
+    update_rows(RuleSlot, changed, ["alert_key", "data", "last_at"])
     RuleSlot.objects.bulk_create(created)

@@ -23,6 +23,7 @@ from minewatch.alerts.choices import ChannelKind, DeliveryStatus
 from minewatch.alerts.engine import channels as engine
 from minewatch.alerts.models import Alert, DeliveryAttempt
 from minewatch.alerts.services import messages
+from minewatch.alerts.services.bulk import update_rows
 from minewatch.core.events import Event, publish
 
 logger = logging.getLogger("minewatch.alerts.delivery")
@@ -122,7 +123,7 @@ def claim_due(now: dt.datetime, limit: int) -> list[Job]:
     with transaction.atomic():
         claimed = DeliveryAttempt.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING)
         rows = list(claimed.select_for_update(of=("self",)).select_related(
-            "channel", "recipient_contact", "alert__site"))  # fmt: skip
+            "channel", "recipient_contact", "alert__site").defer("alert__site__geometry"))  # fmt: skip
         DeliveryAttempt.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=DeliveryStatus.SENDING, started_at=now
         )
@@ -138,33 +139,50 @@ def record_result(job: Job, result: engine.DeliveryAttempt) -> DeliveryAttempt:
 def record_results(
     finished: list[tuple[Job, engine.DeliveryAttempt]],
 ) -> list[DeliveryAttempt]:
-    """Store the outcomes of many tries in one transaction (bulk writes); schedule retries."""
+    """Store the outcomes of many tries in one transaction (bulk writes); schedule retries.
+
+    Returns the rows as updated (only the result fields and what publishing needs are
+    loaded: a pump cycle records hundreds of results, and loading whole rows with their
+    alerts cost more than writing them).
+    """
     if not finished:
         return []
     with transaction.atomic():
         rows = (
             DeliveryAttempt.objects.select_for_update(of=("self",))
-            .select_related("channel", "alert")
+            .select_related("channel")
+            .only(*LOADED_FIELDS)
             .in_bulk([job.attempt_id for job, _ in finished])
         )
-        updated, retries, police = [], [], {}
+        updated, retrying, police = [], [], {}
         for job, result in finished:
             row = rows.get(job.attempt_id)
             if row is None:  # deleted with its alert meanwhile
                 continue
-            _apply_result(row, result, retries)
+            _apply_result(row, result)
             updated.append(row)
+            if row.status == DeliveryStatus.RETRYING:
+                retrying.append(row)
             if row.status == DeliveryStatus.SENT and row.is_police:
                 police[row.alert_id] = min(police.get(row.alert_id, result.finished_at_utc),
                                            result.finished_at_utc)  # fmt: skip
-        DeliveryAttempt.objects.bulk_update(updated, RESULT_FIELDS)
-        DeliveryAttempt.objects.bulk_create(retries)
+        update_rows(DeliveryAttempt, updated, RESULT_FIELDS)
+        if retrying:  # the rest of these rows, to copy into the next try
+            full = DeliveryAttempt.objects.select_related("channel").in_bulk(
+                [row.pk for row in retrying]
+            )
+            for row in retrying:
+                for name in RESULT_FIELDS:
+                    setattr(full[row.pk], name, getattr(row, name))
+            DeliveryAttempt.objects.bulk_create([_next_try(full[row.pk]) for row in retrying])
         for alert_id, at in police.items():
             Alert.objects.filter(pk=alert_id, police_notified_at__isnull=True).update(
                 police_notified_at=at
             )
+        sites = dict(Alert.objects.filter(pk__in={row.alert_id for row in updated})
+                     .values_list("pk", "site_id"))  # fmt: skip
         for row in updated:
-            _publish(row)
+            _publish(row, sites.get(row.alert_id))
     for row in updated:
         if row.status != DeliveryStatus.SENT:
             logger.warning("delivery %s to %s (%s) try %s: %s", row.pk, row.recipient_label,
@@ -172,12 +190,17 @@ def record_results(
     return updated
 
 
+# What recording a result reads of a try (and of its channel, for retries and backoff).
+LOADED_FIELDS = (
+    "id", "organisation_id", "alert_id", "channel_kind", "recipient_label", "is_police",
+    "attempt_number", "status", "status_code", "error", "started_at", "finished_at",
+    "next_retry_at", "channel__max_attempts", "channel__backoff_base_s",
+    "channel__backoff_max_s",
+)  # fmt: skip
 RESULT_FIELDS = ["status", "status_code", "error", "started_at", "finished_at", "next_retry_at"]
 
 
-def _apply_result(
-    row: DeliveryAttempt, result: engine.DeliveryAttempt, retries: list[DeliveryAttempt]
-) -> None:
+def _apply_result(row: DeliveryAttempt, result: engine.DeliveryAttempt) -> None:
     channel = row.channel
     max_attempts = channel.max_attempts if channel else 3
     row.status_code, row.error = result.status_code, (result.error or "")[:2000]
@@ -191,7 +214,6 @@ def _apply_result(
         )  # fmt: skip
         row.status = DeliveryStatus.RETRYING
         row.next_retry_at = result.finished_at_utc + dt.timedelta(seconds=delay_s)
-        retries.append(_next_try(row))
     else:
         row.status = DeliveryStatus.FAILED
 
@@ -206,13 +228,12 @@ def _next_try(row: DeliveryAttempt) -> DeliveryAttempt:
     )  # fmt: skip
 
 
-def _publish(row: DeliveryAttempt) -> None:
-    alert = row.alert
-    publish(Event("alert.delivery", alert.organisation_id, {
+def _publish(row: DeliveryAttempt, site_id: int | None) -> None:
+    publish(Event("alert.delivery", row.organisation_id, {
         "alert_id": row.alert_id, "delivery_id": row.pk, "channel": row.channel_kind,
         "recipient": row.recipient_label, "status": row.status, "attempt": row.attempt_number,
         "is_police": row.is_police, "error": row.error[:200],
-    }, site_id=alert.site_id))  # fmt: skip
+    }, site_id=site_id))  # fmt: skip
 
 
 def recover_interrupted(now: dt.datetime | None = None) -> int:
