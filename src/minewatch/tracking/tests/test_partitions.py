@@ -35,10 +35,10 @@ def partition_of(position: Position) -> str:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.parametrize("method", ["insert", "copy"])
+@pytest.mark.parametrize("method", ["insert", "copy", "json"])
 def test_duplicates_in_a_batch_are_stored_once(db, method: str) -> None:
-    if method == "copy" and connection.vendor != "postgresql":
-        pytest.skip("COPY exists only on PostgreSQL")
+    if method != "insert" and connection.vendor != "postgresql":
+        pytest.skip("COPY and jsonb_to_recordset exist only on PostgreSQL")
     make_organisation_devices(1)
     device = Device.objects.get()
     when = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
@@ -46,6 +46,22 @@ def test_duplicates_in_a_batch_are_stored_once(db, method: str) -> None:
     insert_positions([row(device, when)], method=method)
     stored = Position.objects.get()
     assert stored.lat == -14.0 and stored.attributes == {"batt": 80}
+
+
+@pytest.mark.parametrize("method", ["auto", "insert", "copy", "json"])
+def test_every_storage_method_keeps_every_value(db, method: str) -> None:
+    if method in ("copy", "json") and connection.vendor != "postgresql":
+        pytest.skip("COPY and jsonb_to_recordset exist only on PostgreSQL")
+    make_organisation_devices(1)
+    device = Device.objects.get()
+    when = dt.datetime(2026, 1, 5, 12, 0, 1, 123000, tzinfo=dt.UTC)
+    full = {**row(device, when), "speed_kmh": 51.2, "course": 359.5, "altitude": 4012.25,
+            "accuracy": 3.5, "attributes": {"alarm": "sos", "ignition": True, "name": "Ñ \"x\""},
+            "received_at": when + dt.timedelta(seconds=2), "source": "osmand"}  # fmt: skip
+    bare = row(device, when + dt.timedelta(seconds=1))
+    insert_positions([full, bare], method=method)
+    stored = list(Position.objects.order_by("fix_time").values(*full))
+    assert stored == [full, {**bare, "attributes": {"batt": 80}}]
 
 
 def test_sqlite_keeps_a_plain_table(db) -> None:
