@@ -56,10 +56,19 @@ def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None
         ])  # fmt: skip
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names from model metadata
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        if connection.vendor != "postgresql":  # SQLite runs executemany in C, row by row
+            sql = f"INSERT INTO {table} ({columns}) VALUES {marks}"  # noqa: S608 - names from model metadata
+            cursor.executemany(sql, values)
+            return
+        # PostgreSQL: one multi-row INSERT per chunk (a statement per row costs a round
+        # trip each, even pipelined); at most 65,535 parameters a statement.
+        size = max(1, 60_000 // len(fields))
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}"  # noqa: S608 - names from model metadata
+            cursor.execute(sql, [value for row in chunk for value in row])
 
 
 def update_rows(model: type[models.Model], rows: Sequence[models.Model], names: list[str]) -> None:

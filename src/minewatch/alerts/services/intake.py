@@ -78,8 +78,6 @@ class AlertIntake:
         except Exception:
             logger.exception("intake batch of %s detections failed", len(items))
             results = [[] for _ in items]
-        finally:
-            close_old_connections()
         self.counts["detections"] += len(items)
         self.counts["batches"] += 1
         self.counts["largest_batch"] = max(self.counts["largest_batch"], len(items))
@@ -98,10 +96,14 @@ class AlertIntake:
         return len(items)
 
     def run_forever(self) -> None:
-        while not self._stop.is_set():
-            self.run_once(timeout_s=0.5)
-        while self.run_once():  # what was queued before the stop
-            pass
+        try:
+            while not self._stop.is_set():
+                self.run_once(timeout_s=0.5)
+                close_old_connections()  # this thread's connection, as a request would
+            while self.run_once():  # what was queued before the stop
+                pass
+        finally:
+            close_old_connections()
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Block until everything submitted so far has been raised (tests, benchmarks)."""
