@@ -24,11 +24,13 @@ The message format is :func:`~minewatch.tracking.engine.parse_mqtt_position`'s.
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import threading
+from dataclasses import dataclass
 
 from minewatch.tracking.choices import IngestSource
-from minewatch.tracking.engine import ProtocolError, parse_mqtt_position
+from minewatch.tracking.engine import Fix, ProtocolError, parse_mqtt_position
 from minewatch.tracking.mqtt_wire import Message, MqttError, MqttSession
 from minewatch.tracking.pipeline import EventRelay
 from minewatch.tracking.services.ingest import publish_from_this_thread
@@ -56,10 +58,10 @@ def default_client_id(group: str) -> str:
 class MqttIngestWorker:
     """One subscriber session feeding :func:`ingest_fixes` in batches (see module docstring).
 
-    One thread does everything: read what the broker sent (up to ``max_fixes``
-    messages), parse, ingest in one transaction, then acknowledge the whole
-    batch. While a batch is being stored the broker keeps sending into the
-    socket (its in-flight window), so the next batch is ready at once.
+    One thread reads what the broker sent (up to ``max_fixes`` messages) and
+    parses it; a second stores each batch in one transaction, then acknowledges
+    the whole batch. While a batch is being stored the broker keeps sending into
+    the socket (its in-flight window) and the next batch is parsed.
     """
 
     def __init__(
@@ -102,8 +104,7 @@ class MqttIngestWorker:
         """Connect (again after any failure, backing off up to 30 s) and ingest until stopped."""
         from django.db import connections
 
-        relay = EventRelay()
-        publish_from_this_thread(relay.publish)
+        self._relay = relay = EventRelay()
         delay = 1.0
         try:
             while not self._stopping.is_set():
@@ -130,39 +131,69 @@ class MqttIngestWorker:
         self.subscribed.set()
 
     def _serve(self) -> None:
-        while not self._stopping.is_set():
-            messages = self.session.read(wait_s=0.25, max_messages=self.max_fixes)
-            if not messages:
-                continue
-            self.received += len(messages)
-            self._ingest(messages)
-            # Acknowledged only now: every fix is committed (or refused and counted).
-            self.acknowledged += len(messages)
-            self.session.ack(messages)
-            self.batches += 1
+        """This thread reads and parses; a storer thread commits and acknowledges.
 
-    def _ingest(self, messages: list[Message]) -> None:
-        fixes, payloads, malformed = [], [], []
-        for message in messages:
-            try:
-                fixes.append(parse_mqtt_position(message.payload))
-                payloads.append(message.payload)
-            except ProtocolError as error:
-                malformed.append((error, message.payload))
-        for attempt in range(RETRIES + 1):
-            try:
-                self._store(fixes, payloads, malformed)
-                return
-            except Exception:
-                from django.db import close_old_connections
+        So the next batch is read and parsed while the previous one waits on the
+        database. Before reconnecting, the storer finishes (or abandons) what it
+        holds: packet ids must never be acknowledged on another connection.
+        """
+        pending: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        failed = threading.Event()
+        storer = threading.Thread(target=self._store_loop, args=(pending, failed),
+                                  name="mqtt-ingest-store", daemon=True)  # fmt: skip
+        storer.start()
+        try:
+            while not self._stopping.is_set() and not failed.is_set():
+                messages = self.session.read(wait_s=0.25, max_messages=self.max_fixes)
+                if not messages:
+                    continue
+                self.received += len(messages)
+                batch = _parse(messages)
+                while not failed.is_set():
+                    try:
+                        pending.put(batch, timeout=0.25)
+                        break
+                    except queue.Full:
+                        self.session.keep_alive()
+        finally:
+            pending.put(None)
+            storer.join()
+        if failed.is_set():
+            # Not acknowledged: the broker redelivers those messages to the next session.
+            raise MqttError("a batch could not be stored; reconnecting for redelivery")
 
-                logger.exception("MQTT batch of %d messages not stored (attempt %d)",
-                                 len(messages), attempt + 1)  # fmt: skip
-                close_old_connections()
-                if attempt == RETRIES:
-                    # Not acknowledged: the broker redelivers the batch to the next session.
-                    raise MqttError("batch not stored; reconnecting for redelivery") from None
-                self._stopping.wait(0.2 * (attempt + 1))
+    def _store_loop(self, pending: queue.Queue, failed: threading.Event) -> None:
+        from django.db import close_old_connections, connections
+
+        publish_from_this_thread(self._relay.publish)
+        try:
+            while (batch := pending.get()) is not None:
+                if failed.is_set():
+                    continue  # the connection is being dropped: leave it unacknowledged
+                for attempt in range(RETRIES + 1):
+                    try:
+                        self._store(batch.fixes, batch.payloads, batch.malformed)
+                        break
+                    except Exception:
+                        logger.exception("MQTT batch of %d messages not stored (attempt %d)",
+                                         len(batch.messages), attempt + 1)  # fmt: skip
+                        close_old_connections()
+                        if attempt == RETRIES:
+                            failed.set()
+                        else:
+                            self._stopping.wait(0.2 * (attempt + 1))
+                if failed.is_set():
+                    continue
+                # Acknowledged only now: every fix is committed (or refused and counted).
+                try:
+                    self.session.ack(batch.messages)
+                except OSError:
+                    failed.set()  # connection lost: the broker redelivers; stored once
+                    continue
+                self.acknowledged += len(batch.messages)
+                self.batches += 1
+        finally:
+            connections.close_all()
 
     def _store(self, fixes: list, payloads: list[bytes], malformed: list) -> None:
         from django.db import transaction
@@ -179,6 +210,25 @@ class MqttIngestWorker:
                 ingest_fixes(fixes, source=IngestSource.MQTT, trusted=True,
                              sample=lambda index: _sample(payloads[index]))  # fmt: skip
         self.malformed += len(malformed)
+
+
+@dataclass
+class _Batch:
+    messages: list[Message]
+    fixes: list[Fix]
+    payloads: list[bytes]
+    malformed: list[tuple[ProtocolError, bytes]]
+
+
+def _parse(messages: list[Message]) -> _Batch:
+    batch = _Batch(messages, [], [], [])
+    for message in messages:
+        try:
+            batch.fixes.append(parse_mqtt_position(message.payload))
+            batch.payloads.append(message.payload)
+        except ProtocolError as error:
+            batch.malformed.append((error, message.payload))
+    return batch
 
 
 def _sample(payload: bytes) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+import threading
 import time
 from dataclasses import dataclass
 
@@ -87,7 +88,10 @@ def puback_packets(mids: list[int]) -> bytes:
 
 
 class MqttSession:
-    """A blocking connection to one broker for one subscriber (not thread-safe)."""
+    """A blocking connection to one broker for one subscriber.
+
+    One thread reads; sending (acknowledgements, keep-alive) may come from another.
+    """
 
     def __init__(
         self, host: str, port: int, client_id: str, *, keepalive_s: int = 30,
@@ -105,6 +109,7 @@ class MqttSession:
         self._buffer = bytearray()
         self._last_sent = 0.0
         self._next_mid = 1
+        self._send_lock = threading.Lock()  # acks come from the storing thread
 
     # -- connection ---------------------------------------------------------------------
     def connect(self) -> None:
@@ -193,10 +198,11 @@ class MqttSession:
         return mid
 
     def _send(self, data: bytes) -> None:
-        if self.sock is None:
-            raise MqttError("not connected")
-        self.sock.sendall(data)
-        self._last_sent = time.monotonic()
+        with self._send_lock:
+            if self.sock is None:
+                raise MqttError("not connected")
+            self.sock.sendall(data)
+            self._last_sent = time.monotonic()
 
     def _receive(self) -> None:
         data = self.sock.recv(READ_BYTES)

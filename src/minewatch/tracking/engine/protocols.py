@@ -21,13 +21,14 @@ Traccar forwarding and MQTT JSON live in :mod:`.forwarding`.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 KNOT_KMH = 1.852
 MPS_KMH = 3.6
@@ -278,7 +279,9 @@ def _load_json(body: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(body, Mapping):
         return body
     try:
-        document = json.loads(body)
+        # orjson: ~5x faster than json on position messages (the MQTT hot path); it also
+        # refuses NaN/Infinity, which are not JSON.
+        document = orjson.loads(body)
     except (TypeError, ValueError) as error:
         raise ProtocolError("body", f"not valid JSON: {error}") from error
     if not isinstance(document, Mapping):

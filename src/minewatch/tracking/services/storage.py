@@ -137,6 +137,33 @@ def _json_positions(rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
+def _copy_value(value: Any) -> str:
+    return r"\N" if value is None else repr(float(value))
+
+
+def _copy_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows in COPY text format, built in one pass (psycopg's ``write_row`` costs ~3 µs a row).
+
+    Only the JSON attributes and the source can hold a backslash (JSON escapes
+    control characters, so no raw tab or newline): backslashes are doubled.
+    """
+    value = _copy_value
+    lines = []
+    for r in rows:
+        attributes = json.dumps(r["attributes"] or {}).replace("\\", "\\\\")
+        lines.append(
+            f"{r['device_id']:d}\t{r['fix_time'].isoformat()}\t{r['received_at'].isoformat()}\t"
+            f"{float(r['lat'])!r}\t{float(r['lon'])!r}\t{value(r['speed_kmh'])}\t"
+            f"{value(r['course'])}\t{value(r['altitude'])}\t{value(r['accuracy'])}\t"
+            f"{attributes}\t{_copy_escape(r['source'])}\n"
+        )
+    return "".join(lines)
+
+
+def _copy_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _copy_positions(rows: Sequence[dict[str, Any]]) -> None:
     columns = ", ".join(COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -145,10 +172,7 @@ def _copy_positions(rows: Sequence[dict[str, Any]]) -> None:
             f"(LIKE {TABLE} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
         with cursor.copy(f"COPY {_TEMP} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                values = [row.get(name) for name in COLUMNS]
-                values[9] = json.dumps(values[9] or {})
-                copy.write_row(values)
+            copy.write(_copy_text(rows))
         cursor.execute(
             f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {_TEMP} "  # noqa: S608
             "ON CONFLICT DO NOTHING"
