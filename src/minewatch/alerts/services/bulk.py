@@ -46,8 +46,15 @@ def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None
     automatic = [(i, f) for i, f in enumerate(fields) if getattr(f, "auto_now", False)
                  or getattr(f, "auto_now_add", False)]  # fmt: skip
     values = []
+    relations = [f for f in fields if f.is_relation]
     for row in rows:
-        row._prepare_related_fields_for_save(operation_name="insert_rows")
+        for f in relations:  # a parent saved after this row was built: take its new key
+            if getattr(row, f.attname) is None and f.is_cached(row):
+                parent = f.get_cached_value(row)
+                if parent is not None:
+                    if parent.pk is None:
+                        raise ValueError(f"{model.__name__}.{f.name}: the parent is not saved")
+                    setattr(row, f.attname, parent.pk)
         for _i, f in automatic:
             f.pre_save(row, add=True)
         values.append([
@@ -62,13 +69,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None
             sql = f"INSERT INTO {table} ({columns}) VALUES {marks}"  # noqa: S608 - names from model metadata
             cursor.executemany(sql, values)
             return
-        # PostgreSQL: one multi-row INSERT per chunk (a statement per row costs a round
-        # trip each, even pipelined); at most 65,535 parameters a statement.
-        size = max(1, 60_000 // len(fields))
-        for start in range(0, len(values), size):
-            chunk = values[start : start + size]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}"  # noqa: S608 - names from model metadata
-            cursor.execute(sql, [value for row in chunk for value in row])
+        # PostgreSQL: COPY, the bulk-load path (values adapted by psycopg, no statement
+        # per row, no giant parameter list).
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
 
 
 def update_rows(model: type[models.Model], rows: Sequence[models.Model], names: list[str]) -> None:
