@@ -76,8 +76,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None
                 copy.write_row(row)
 
 
-def update_rows(model: type[models.Model], rows: Sequence[models.Model], names: list[str]) -> None:
-    """UPDATE the named fields of saved rows by primary key, with one ``executemany``."""
+def update_rows(model: type[models.Model], rows: Sequence[Any], names: list[str]) -> None:
+    """UPDATE the named fields of saved rows by primary key, with one ``executemany``.
+
+    ``rows`` are model instances or any objects with ``pk`` and the fields' attributes.
+    """
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]

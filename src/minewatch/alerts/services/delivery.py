@@ -131,29 +131,45 @@ def claim_due(now: dt.datetime, limit: int) -> list[Job]:
     return jobs
 
 
-def record_result(job: Job, result: engine.DeliveryAttempt) -> DeliveryAttempt:
+def record_result(job: Job, result: engine.DeliveryAttempt) -> Recorded:
     """Store a try's outcome; schedule the next try (a new row) when it may succeed later."""
     return record_results([(job, result)])[0]
 
 
-def record_results(
-    finished: list[tuple[Job, engine.DeliveryAttempt]],
-) -> list[DeliveryAttempt]:
-    """Store the outcomes of many tries in one transaction (bulk writes); schedule retries.
+@dataclass
+class Recorded:
+    """A try as recorded: the result fields and what publishing and backoff need (plain
+    values: a pump cycle records hundreds of results, and building model instances with
+    their channels cost more than writing them)."""
 
-    Returns the rows as updated (only the result fields and what publishing needs are
-    loaded: a pump cycle records hundreds of results, and loading whole rows with their
-    alerts cost more than writing them).
-    """
+    pk: int
+    organisation_id: int
+    alert_id: int
+    site_id: int | None
+    channel_kind: str
+    recipient_label: str
+    is_police: bool
+    attempt_number: int
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    status: str = DeliveryStatus.SENDING
+    status_code: int | None = None
+    error: str = ""
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    next_retry_at: dt.datetime | None = None
+
+
+def record_results(finished: list[tuple[Job, engine.DeliveryAttempt]]) -> list[Recorded]:
+    """Store the outcomes of many tries in one transaction (bulk writes); schedule retries."""
     if not finished:
         return []
     with transaction.atomic():
-        rows = (
-            DeliveryAttempt.objects.select_for_update(of=("self",))
-            .select_related("channel")
-            .only(*LOADED_FIELDS)
-            .in_bulk([job.attempt_id for job, _ in finished])
+        locked = DeliveryAttempt.objects.select_for_update(of=("self",)).filter(
+            pk__in=[job.attempt_id for job, _ in finished]
         )
+        rows = {values[0]: Recorded(*values) for values in locked.values_list(*LOADED_FIELDS)}
         updated, retrying, police = [], [], {}
         for job, result in finished:
             row = rows.get(job.attempt_id)
@@ -179,10 +195,8 @@ def record_results(
             Alert.objects.filter(pk=alert_id, police_notified_at__isnull=True).update(
                 police_notified_at=at
             )
-        sites = dict(Alert.objects.filter(pk__in={row.alert_id for row in updated})
-                     .values_list("pk", "site_id"))  # fmt: skip
         for row in updated:
-            _publish(row, sites.get(row.alert_id))
+            _publish(row)
     for row in updated:
         if row.status != DeliveryStatus.SENT:
             logger.warning("delivery %s to %s (%s) try %s: %s", row.pk, row.recipient_label,
@@ -190,27 +204,27 @@ def record_results(
     return updated
 
 
-# What recording a result reads of a try (and of its channel, for retries and backoff).
+# What recording a result reads of a try, in the order of Recorded's fields.
 LOADED_FIELDS = (
-    "id", "organisation_id", "alert_id", "channel_kind", "recipient_label", "is_police",
-    "attempt_number", "status", "status_code", "error", "started_at", "finished_at",
-    "next_retry_at", "channel__max_attempts", "channel__backoff_base_s",
+    "pk", "organisation_id", "alert_id", "alert__site_id", "channel_kind", "recipient_label",
+    "is_police", "attempt_number", "channel__max_attempts", "channel__backoff_base_s",
     "channel__backoff_max_s",
 )  # fmt: skip
 RESULT_FIELDS = ["status", "status_code", "error", "started_at", "finished_at", "next_retry_at"]
 
 
-def _apply_result(row: DeliveryAttempt, result: engine.DeliveryAttempt) -> None:
-    channel = row.channel
-    max_attempts = channel.max_attempts if channel else 3
+def _apply_result(row: Recorded, result: engine.DeliveryAttempt) -> None:
+    """Without a channel (in-app rows, a deleted channel): 3 tries, 5 s .. 300 s apart."""
+    max_attempts = row.max_attempts if row.max_attempts is not None else 3
     row.status_code, row.error = result.status_code, (result.error or "")[:2000]
     row.started_at, row.finished_at = result.started_at_utc, result.finished_at_utc
     if result.status == "sent":
         row.status = DeliveryStatus.SENT
     elif result.is_retryable and row.attempt_number < max_attempts:
         delay_s = engine.backoff_delay_s(
-            row.attempt_number, base_s=channel.backoff_base_s if channel else 5.0,
-            max_s=channel.backoff_max_s if channel else 300.0,
+            row.attempt_number,
+            base_s=row.backoff_base_s if row.backoff_base_s is not None else 5.0,
+            max_s=row.backoff_max_s if row.backoff_max_s is not None else 300.0,
         )  # fmt: skip
         row.status = DeliveryStatus.RETRYING
         row.next_retry_at = result.finished_at_utc + dt.timedelta(seconds=delay_s)
@@ -228,12 +242,12 @@ def _next_try(row: DeliveryAttempt) -> DeliveryAttempt:
     )  # fmt: skip
 
 
-def _publish(row: DeliveryAttempt, site_id: int | None) -> None:
+def _publish(row: Recorded) -> None:
     publish(Event("alert.delivery", row.organisation_id, {
         "alert_id": row.alert_id, "delivery_id": row.pk, "channel": row.channel_kind,
         "recipient": row.recipient_label, "status": row.status, "attempt": row.attempt_number,
         "is_police": row.is_police, "error": row.error[:200],
-    }, site_id=site_id))  # fmt: skip
+    }, site_id=row.site_id))  # fmt: skip
 
 
 def recover_interrupted(now: dt.datetime | None = None) -> int:
