@@ -25,30 +25,37 @@ times) when installed, else by two Python asyncio processes (``--python-senders`
 which eat most of a core of this 2-core machine themselves. Latency is always
 measured with the paced Python senders (100 connections, started staggered).
 
-Measured 2026-11-27 on the 2-core machine (load average 1.3–3.1), targets from issue #3:
+Measured 2026-11-27 on the 2-core machine, shared (load average 1.5–5.4 during the
+runs; two runs per database, the second less loaded), targets from issue #3:
 
-=========================================  ==============  ==============  ==========
-                                           SQLite          PostgreSQL      target
-=========================================  ==============  ==============  ==========
-OsmAnd listener (``--osmand-port``), wrk   3,834 fixes/s   3,710–4,342     >= 2,000
-Django ``/ingest/osmand/``, wrk            163             244–309         (no 500s)
-request p99 at ~970 fixes/s                162.5 ms        139.5–151.8 ms  < 200 ms
-alarm fix -> stored detection p99          124.0 ms        114.3–147.0 ms  < 200 ms
-MQTT, 1 worker, 100,200-message burst      20,069 fixes/s  18,232 (21,331  >= 20,000
-                                                           in a rerun)
-MQTT, 2 workers (``--mqtt-workers 2``)     --              41,310          >= 20,000
-storage alone, batches of 2,000            57,987 rows/s   COPY 41,544,
-                                                           JSON 34,518,
-                                                           INSERT 14,792
-=========================================  ==============  ==============  ==========
+=======================================  ===============  ===============  ==========
+                                         SQLite           PostgreSQL       target
+=======================================  ===============  ===============  ==========
+OsmAnd listener (``--osmand-port``), wrk 4,355–4,598 /s   4,528–4,902 /s   >= 2,000
+Django ``/ingest/osmand/``, wrk          158–248 /s       299–326 /s       no 500s
+request p99 at ~970 fixes/s              32.3–193.7 ms    111.1–176.3 ms   < 200 ms
+alarm fix -> stored detection p99        30.2–192.8 ms    81.5–187.8 ms    < 200 ms
+MQTT, 1 worker, 100,200-message burst    16,969–24,862 /s 25,866 /s        >= 20,000
+MQTT, 2 workers (``--mqtt-workers 2``)   --               47,693 /s        >= 20,000
+storage alone, batches of 2,000          48,221–61,793    COPY 41–48k,
+                                         rows/s           JSON 37k,
+                                                          INSERT 17k rows/s
+=======================================  ===============  ===============  ==========
+
+The low SQLite MQTT figure (16,969) and the high latency figures were taken while
+the load average was 3.6–5.4 (other work on the 2 cores); the others at 1.5–3.0.
 
 Where the time goes (py-spy): before, uvicorn's access log (re-enabled in the
 web process by the main server) cost 12 % of the listener, a PostgreSQL
 round trip per device for tracker states 11 %, Django ``bulk_create`` for small
 batches 11 %; paho-mqtt's byte-by-byte reads, per-message objects and one PUBACK
-write per message cost more than the ingest itself (3,500–5,800 fixes/s). Now a
-PostgreSQL group commit costs ~7.5 ms of fsync, which sets the batch size under
-load; the Django endpoint is bound by Django's per-request thread and middleware
+write per message cost more than the ingest itself (3,500–5,800 fixes/s); the
+worker now reads in bulk, parses the next batch while the previous one is stored,
+and acknowledges a batch in one write. What remains per MQTT fix is mostly
+Python: message parsing into ``Fix`` objects (~10 µs), COPY text (~4 µs),
+validation and the engine's column building (~5 µs), and PostgreSQL's own work.
+A PostgreSQL group commit costs ~7.5 ms of fsync, which sets the batch size under
+HTTP load; the Django endpoint is bound by Django's per-request thread and middleware
 (the fixes themselves go through the shared batcher, so no request holds a
 database connection).
 """
