@@ -1,13 +1,15 @@
 """Group commit: many senders' fixes stored and run through the engines in one call.
 
-The OsmAnd listener and the MQTT worker receive fixes one message at a time.
+The OsmAnd listener and the Django endpoints (``/ingest/osmand/``,
+``/ingest/traccar/``, through :func:`shared_batcher`) receive fixes one
+request at a time.
 Calling :func:`~minewatch.tracking.services.ingest.ingest_fixes` per message
 would cost one transaction each; :class:`IngestBatcher` takes everything queued
 (up to ``max_fixes``; optionally waiting ``max_wait_s`` for more) and ingests it
 together, then resolves each message's future with its own outcome. While one
 batch is being written the next one queues up, so batches grow with the load
-and a lone fix is not delayed. A sender is answered
-(HTTP 200, MQTT PUBACK) only after its fix is committed.
+and a lone fix is not delayed. A sender is answered (HTTP 200) only after its
+fix is committed. The MQTT worker batches by itself (``mqtt.py``).
 """
 
 from __future__ import annotations
