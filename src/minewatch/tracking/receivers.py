@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from minewatch.tracking.engine import (
     Fix,
     ProtocolError,
@@ -82,7 +84,7 @@ def traccar_fixes(body: bytes) -> tuple[list[Fix], list[str]]:
     (``deviceOnline``, ``deviceOffline``...): nothing to store, but counted.
     """
     try:
-        document = json.loads(body)
+        document = orjson.loads(body)  # refuses NaN/Infinity, which no database column takes
     except ValueError as error:
         raise ProtocolError("body", f"not valid JSON: {error}") from None
     items = document if isinstance(document, list) else [document]

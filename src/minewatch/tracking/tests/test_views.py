@@ -273,3 +273,13 @@ def test_concurrent_requests_share_one_batcher_and_hold_no_connection(transactio
     assert not set(opened) & set(threads)
     assert Position.objects.filter(source="osmand").count() == 3 * len(keys)
     assert 1 <= batches < 3 * len(keys)
+
+
+def test_traccar_forward_with_nan_is_refused_naming_the_body(world, tracker) -> None:
+    body = json.dumps(traccar_payload()).replace('"ignition": true', '"ignition": NaN')
+    assert "NaN" in body
+    before = Position.objects.count()
+    response = tracker.post("/ingest/traccar/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "body" in response.json()
+    assert Position.objects.count() == before
