@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from minewatch.alerts.choices import SEVERITY_LEVELS, AlertSource
 from minewatch.core import events
@@ -100,15 +101,25 @@ def detection_input(event: Event) -> Any:
 
 def incident_input(event: Event) -> Any:
     from minewatch.alerts.services.rules import AlertInput
+    from minewatch.incidents.choices import Confidentiality
     from minewatch.incidents.models import Incident
 
     incident = Incident.objects.get(pk=event.payload["id"])
+    title, description = incident.title, incident.narrative[:2000]
+    place = incident.location_description
+    if incident.confidentiality != Confidentiality.INTERNAL:
+        # Every operator sees alerts; the words of a restricted or confidential incident
+        # stay on the incident, for the roles allowed to open it (Incident.role_filter).
+        title = _("%(type)s — restricted incident %(reference)s") % {
+            "type": incident.get_incident_type_display(), "reference": incident.reference,
+        }  # fmt: skip
+        description = place = ""
     return AlertInput(
         organisation_id=incident.organisation_id, kind=f"incident.{incident.incident_type}",
         severity=incident.severity, source=AlertSource.INCIDENT, occurred_at=incident.reported_at,
-        title=incident.title, description=incident.narrative[:2000], site_id=incident.site_id,
+        title=title, description=description, site_id=incident.site_id,
         subject_type="incident", subject_key=incident.reference, lat=incident.lat,
-        lon=incident.lon, place=incident.location_description, threat=incident.threat,
+        lon=incident.lon, place=place, threat=incident.threat,
         incident_type=incident.incident_type, incident_id=incident.pk,
         is_synthetic=incident.is_synthetic,
     )  # fmt: skip

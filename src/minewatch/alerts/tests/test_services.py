@@ -191,6 +191,40 @@ def test_serious_incident_raises_an_alert_and_a_minor_one_does_not(
     assert alert.checklists.get().protocol.code == "kidnapping"
 
 
+@pytest.mark.parametrize("confidentiality", ["restricted", "confidential"])
+def test_alert_from_a_restricted_incident_does_not_carry_its_words(
+    world, django_capture_on_commit_callbacks, api_client, confidentiality
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(
+            world.users["security_manager"], world.sites["a1"], incident_type="kidnapping",
+            confidentiality=confidentiality, title="Secuestro del gerente Pérez",
+            narrative="Llamada exigiendo rescate a la familia.", location_description="Casa 12",
+        )  # fmt: skip
+    alert = Alert.objects.get(incident=incident)
+    assert "Pérez" not in alert.title and incident.reference in alert.title
+    assert (alert.description, alert.place) == ("", "")
+    # The operator sees the alert (and must act on it), not the words of the incident.
+    rows = api_client(world.users["operator"]).get("/api/v1/alerts/").json()["results"]
+    mine = [row for row in rows if row["id"] == alert.pk]
+    assert mine and "rescate" not in str(mine[0]) and "Pérez" not in str(mine[0])
+
+
+def test_alert_from_an_internal_incident_keeps_its_title_and_narrative(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(
+            world.users["operator"], world.sites["a1"], incident_type="kidnapping",
+            title="Secuestro en garita 3", narrative="Dos vigilantes retenidos.",
+        )  # fmt: skip
+    alert = Alert.objects.get(incident=incident)
+    assert (alert.title, alert.description) == (
+        "Secuestro en garita 3",
+        "Dos vigilantes retenidos.",
+    )
+
+
 def test_tracking_detection_event_becomes_an_alert_and_a_bad_one_is_dropped(world) -> None:
     site = world.sites["a2"]
     payload = {
