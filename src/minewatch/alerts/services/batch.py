@@ -48,7 +48,12 @@ from minewatch.alerts.models import (
     RuleState,
 )
 from minewatch.alerts.services import escalation, messages, rules
-from minewatch.alerts.services.bulk import insert_rows, update_rows
+from minewatch.alerts.services.bulk import (
+    insert_instances,
+    insert_values,
+    insert_values_returning,
+    update_rows,
+)
 from minewatch.alerts.services.rules import AlertInput
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
@@ -124,28 +129,33 @@ def build_alert(
     return alert
 
 
-def _audit_entry(actor: Any, alert: Alert) -> AuditEntry:
-    """The entry ``core.audit.record`` would write for a created alert (unsaved, for bulk)."""
+def _audit_values(actor: Any, alert: Alert) -> dict[str, Any]:
+    """The entry ``core.audit.record`` would write for a created alert (values, for bulk)."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     after = audit.snapshot(alert)
-    return AuditEntry(
-        organisation_id=alert.organisation_id, actor=actor if is_user else None,
-        actor_name=str(getattr(actor, "username", "") or actor or "system")[:150],
-        action=AuditAction.CREATE, object_type=alert._meta.label_lower, object_id=str(alert.pk),
-        object_repr=str(alert)[:300], before=None, after=after, changes=audit.diff(None, after),
-    )  # fmt: skip
+    return {
+        "organisation_id": alert.organisation_id, "actor_id": actor.pk if is_user else None,
+        "actor_name": str(getattr(actor, "username", "") or actor or "system")[:150],
+        "action": AuditAction.CREATE, "object_type": alert._meta.label_lower,
+        "object_id": str(alert.pk), "object_repr": str(alert)[:300], "before": None,
+        "after": after, "changes": audit.diff(None, after),
+    }  # fmt: skip
 
 
 def store_new_alerts(
     alerts: Sequence[Alert], *, actor: Any, now: dt.datetime, reads: BatchReads
 ) -> None:
     """Insert built alerts with their history, first ladder steps, deliveries, checklist and
-    audit entry, and publish ``alert.raised`` on commit (call inside a transaction)."""
+    audit entry, and publish ``alert.raised`` on commit (call inside a transaction).
+
+    Only the alerts are model instances (they are returned and published); the thousands
+    of rows hanging off them are written from plain values.
+    """
     if not alerts:
         return
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    firings: list[EscalationFiring] = []
-    deliveries: list[DeliveryAttempt] = []
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    firings: list[dict[str, Any]] = []
+    firing_deliveries: list[list[dict[str, Any]]] = []
     fired_steps: dict[int, list[int]] = {}
     for position, alert in enumerate(alerts):
         steps = reads.steps(alert.policy) if alert.policy is not None else []
@@ -159,51 +169,61 @@ def store_new_alerts(
         )  # fmt: skip
         for index in plan.due_steps:
             step = steps[index]
-            firing = EscalationFiring(alert=alert, step_index=index, step=step,
-                                      step_name=step.name, fired_at=now)  # fmt: skip
-            rows = escalation.deliveries_for(alert, firing, step, now, reads)
+            rows = escalation.delivery_values(alert, step, now, reads)
             if alert.police_notified_at is None and any(
-                r.is_police and r.status == DeliveryStatus.SENT for r in rows
+                r["is_police"] and r.get("status") == DeliveryStatus.SENT for r in rows
             ):
                 alert.police_notified_at = now
-            firings.append(firing)
-            deliveries.extend(rows)
+            firings.append({"alert": alert, "step_index": index, "step_id": step.pk,
+                            "step_name": step.name, "fired_at": now})  # fmt: skip
+            firing_deliveries.append(rows)
             fired_steps[position].append(index)
         alert.next_escalation_at = plan.next_due_at_utc
-    Alert.objects.bulk_create(alerts)
-    insert_rows(AlertStatusChange, [
-        AlertStatusChange(alert=a, from_status="", to_status=a.status, actor=user, note="", at=now)
+    insert_instances(Alert, alerts)
+    insert_values(AlertStatusChange, [
+        {"alert_id": a.pk, "from_status": "", "to_status": a.status, "actor_id": user_id,
+         "note": "", "at": now}
         for a in alerts
     ])  # fmt: skip
-    EscalationFiring.objects.bulk_create(firings)
-    insert_rows(DeliveryAttempt, deliveries)
-    checklists: list[ProtocolChecklist] = []
-    items: list[ChecklistItem] = []
+    for firing in firings:
+        firing["alert_id"] = firing.pop("alert").pk
+    firing_ids = insert_values_returning(EscalationFiring, firings)
+    deliveries = []
+    for firing, firing_id, rows in zip(firings, firing_ids, firing_deliveries, strict=True):
+        for row in rows:
+            row["alert_id"], row["firing_id"] = firing["alert_id"], firing_id
+            deliveries.append(row)
+    insert_values(DeliveryAttempt, deliveries)
+    checklists: list[dict[str, Any]] = []
+    checklist_steps: list[tuple[Alert, list]] = []
     for alert in alerts:
         protocol, steps = reads.protocol(alert.organisation_id, alert.incident_type)
         if protocol is None:
             continue
-        checklist = ProtocolChecklist(
-            organisation_id=protocol.organisation_id, protocol=protocol, alert=alert,
-            incident_id=alert.incident_id, site_id=alert.site_id, started_at=alert.raised_at,
-        )  # fmt: skip
-        checklists.append(checklist)
-        items.extend(
-            ChecklistItem(
-                checklist=checklist,
-                order=step.order,
-                code=step.code,
-                text_es=step.text_es,
-                text_en=step.text_en,
-                role=step.role,
-                notifies_police=step.notifies_police,
-                due_at=alert.raised_at + dt.timedelta(minutes=step.within_minutes),
-            )  # fmt: skip
-            for step in steps
-        )
-    ProtocolChecklist.objects.bulk_create(checklists)
-    insert_rows(ChecklistItem, items)
-    insert_rows(AuditEntry, [_audit_entry(actor, alert) for alert in alerts])
+        checklists.append({
+            "organisation_id": protocol.organisation_id, "protocol_id": protocol.pk,
+            "alert_id": alert.pk, "incident_id": alert.incident_id, "site_id": alert.site_id,
+            "started_at": alert.raised_at,
+        })  # fmt: skip
+        checklist_steps.append((alert, steps))
+    checklist_ids = insert_values_returning(ProtocolChecklist, checklists)
+    items: list[dict[str, Any]] = []
+    due_cache: dict[tuple[dt.datetime, int], dt.datetime] = {}
+    for checklist_id, (alert, steps) in zip(checklist_ids, checklist_steps, strict=True):
+        for step in steps:
+            key = (alert.raised_at, step.within_minutes)
+            due_at = due_cache.get(key)
+            if due_at is None:
+                due_at = due_cache[key] = alert.raised_at + dt.timedelta(
+                    minutes=step.within_minutes
+                )
+            items.append({
+                "checklist_id": checklist_id, "order": step.order, "code": step.code,
+                "text_es": step.text_es, "text_en": step.text_en, "role": step.role,
+                "notifies_police": step.notifies_police, "due_at": due_at,
+            })  # fmt: skip
+    insert_values(ChecklistItem, items)
+    insert_values(AuditEntry, [_audit_values(actor, alert) for alert in alerts])
     for position, alert in enumerate(alerts):
         publish_alert(alert, "alert.raised", steps_fired=fired_steps[position])
 
@@ -363,12 +383,12 @@ def _write_slots(
             continue
         last_at = dt.datetime.fromtimestamp(entry["last_s"], tz=dt.UTC)
         if row is None:
-            created.append(RuleSlot(rule_id=rule_id, slot=slot, alert_key=entry["alert_key"],
-                                    data=entry, last_at=last_at))  # fmt: skip
+            created.append({"rule_id": rule_id, "slot": slot, "alert_key": entry["alert_key"],
+                            "data": entry, "last_at": last_at})  # fmt: skip
         elif row.data != entry:
             row.alert_key, row.data, row.last_at = entry["alert_key"], entry, last_at
             changed.append(row)
     if gone:
         RuleSlot.objects.filter(pk__in=gone).delete()
     update_rows(RuleSlot, changed, ["alert_key", "data", "last_at"])
-    RuleSlot.objects.bulk_create(created)
+    insert_values(RuleSlot, created)

@@ -30,52 +30,6 @@ def _converter(f: models.Field) -> Any:
     return lambda value: f.get_db_prep_save(value, connection)
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None:
-    """INSERT rows nobody needs the primary key of, with one ``executemany``.
-
-    ``bulk_create`` sends every value of every row through the field API (and builds one
-    statement of thousands of placeholders); for the thousands of checklist items and
-    deliveries of a burst that costs more than the insert. Here each field's conversion
-    is chosen once: plain values go as they are, date-times through the backend's
-    adapter, anything else (JSON) through the field as ``bulk_create`` would.
-    """
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    converters = [_converter(f) for f in fields]
-    automatic = [(i, f) for i, f in enumerate(fields) if getattr(f, "auto_now", False)
-                 or getattr(f, "auto_now_add", False)]  # fmt: skip
-    values = []
-    relations = [f for f in fields if f.is_relation]
-    for row in rows:
-        for f in relations:  # a parent saved after this row was built: take its new key
-            if getattr(row, f.attname) is None and f.is_cached(row):
-                parent = f.get_cached_value(row)
-                if parent is not None:
-                    if parent.pk is None:
-                        raise ValueError(f"{model.__name__}.{f.name}: the parent is not saved")
-                    setattr(row, f.attname, parent.pk)
-        for _i, f in automatic:
-            f.pre_save(row, add=True)
-        values.append([
-            getattr(row, f.attname) if convert is None else convert(getattr(row, f.attname))
-            for f, convert in zip(fields, converters, strict=True)
-        ])  # fmt: skip
-    quote = connection.ops.quote_name
-    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":  # SQLite runs executemany in C, row by row
-            sql = f"INSERT INTO {table} ({columns}) VALUES {marks}"  # noqa: S608 - names from model metadata
-            cursor.executemany(sql, values)
-            return
-        # PostgreSQL: COPY, the bulk-load path (values adapted by psycopg, no statement
-        # per row, no giant parameter list).
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-
-
 def update_rows(model: type[models.Model], rows: Sequence[Any], names: list[str]) -> None:
     """UPDATE the named fields of saved rows by primary key, with one ``executemany``.
 
@@ -96,3 +50,125 @@ def update_rows(model: type[models.Model], rows: Sequence[Any], names: list[str]
     sql = f"UPDATE {table} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608 - names from model metadata
     with connection.cursor() as cursor:
         cursor.executemany(sql, values)
+
+
+def _db_columns(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+
+
+def _value_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Database values of rows given as ``{attname: value}`` (missing fields take their
+    default, ``auto_now``/``auto_now_add`` fields the current time), without model instances.
+
+    Defaults are converted once per field; date-times once per distinct value (the rows of
+    a batch share a handful of instants).
+    """
+    from django.utils import timezone
+
+    fields = _db_columns(model)
+    now = timezone.now()
+    plan = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            default: Any = now
+        elif f.has_default() or f.null or not f.is_relation:
+            default = f.get_default()
+        else:
+            default = None
+        convert = _converter(f)
+        if isinstance(f, models.DateTimeField):
+            convert = _cached(convert)
+        plan.append((f.attname, default, convert))
+    values = []
+    for row in rows:
+        values.append([
+            (row.get(name, default) if convert is None else convert(row.get(name, default)))
+            for name, default, convert in plan
+        ])  # fmt: skip
+    return values
+
+
+def _cached(convert: Any) -> Any:
+    seen: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return converted
+
+
+def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows given as ``{attname: value}`` (no model instances): one ``executemany`` on
+    SQLite, ``COPY`` on PostgreSQL (no statement per row, no giant parameter list)."""
+    if not rows:
+        return
+    _write(model, _db_columns(model), _value_rows(model, rows))
+
+
+def insert_values_returning(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """INSERT rows given as ``{attname: value}`` and return their primary keys, in order
+    (multi-row ``INSERT ... RETURNING``, as ``bulk_create`` does, without its per-value
+    field API)."""
+    if not rows:
+        return []
+    fields = _db_columns(model)
+    values = _value_rows(model, rows)
+    quote = connection.ops.quote_name
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, (connection.features.max_query_params or 30_000) // len(fields))
+    per_statement = min(per_statement, 1000)
+    pks: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))} "  # noqa: S608 - names from model metadata
+                f"RETURNING {quote(model._meta.pk.column)}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            pks.extend(row[0] for row in cursor.fetchall())
+    return pks
+
+
+def _write(model: type[models.Model], fields: list[models.Field], values: list[list[Any]]) -> None:
+    quote = connection.ops.quote_name
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            sql = f"INSERT INTO {table} ({columns}) VALUES {marks}"  # noqa: S608 - names from model metadata
+            cursor.executemany(sql, values)
+            return
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+
+
+def insert_instances(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+    """INSERT new model instances and set their primary keys (``bulk_create`` for rows
+    built in memory, without its per-value field API)."""
+    if not instances:
+        return
+    from django.utils import timezone
+
+    fields = _db_columns(model)
+    now = timezone.now()
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for instance in instances:
+                setattr(instance, f.attname, now)
+    names = [f.attname for f in fields]
+    pks = insert_values_returning(
+        model, [{name: getattr(obj, name) for name in names} for obj in instances]
+    )
+    for instance, pk in zip(instances, pks, strict=True):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = connection.alias

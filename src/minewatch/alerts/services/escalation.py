@@ -187,19 +187,35 @@ def deliveries_for(
     reads: LadderReads,
 ) -> list[DeliveryAttempt]:
     """The delivery rows (unsaved) of one fired step: one per recipient and channel."""
+    return [
+        DeliveryAttempt(alert=alert, firing=firing, **values)
+        for values in delivery_values(alert, step, now, reads)
+    ]
+
+
+def delivery_values(
+    alert: Alert, step: EscalationStep, now: dt.datetime, reads: LadderReads
+) -> list[dict[str, Any]]:
+    """The delivery rows of one fired step as ``{attname: value}`` (without the alert and
+    firing keys): one per recipient and channel. Batches insert these without building
+    model instances."""
     subject, body = messages.alert_subject(alert), messages.alert_text(alert, step.name)
     recipients = reads.recipients(step, alert)
     channels = reads.channels(alert)
-    rows: list[DeliveryAttempt] = []
+    rows: list[dict[str, Any]] = []
 
     def add(kind: str, recipient: Recipient | None, label: str, target: str, **extra: Any) -> None:
-        rows.append(DeliveryAttempt(
-            organisation_id=alert.organisation_id, alert=alert, firing=firing, channel_kind=kind,
-            recipient_user=recipient.user if recipient else None,
-            recipient_contact=recipient.contact if recipient else None,
-            recipient_label=label[:200], is_police=bool(recipient and recipient.is_police),
-            target=target[:500], subject=subject, body=body, created_at=now, due_at=now, **extra,
-        ))  # fmt: skip
+        channel = extra.pop("channel", None)
+        rows.append({
+            "organisation_id": alert.organisation_id, "channel_kind": kind,
+            "channel_id": channel.pk if channel is not None else None,
+            "recipient_user_id": recipient.user.pk if recipient and recipient.user else None,
+            "recipient_contact_id": recipient.contact.pk if recipient and recipient.contact
+            else None,
+            "recipient_label": label[:200], "is_police": bool(recipient and recipient.is_police),
+            "target": target[:500], "subject": subject, "body": body, "created_at": now,
+            "due_at": now, **extra,
+        })  # fmt: skip
 
     if step.notify_site_police and not reads.police(alert):
         add(ChannelKind.INAPP, None, "PNP (sin contacto)", "", status=DeliveryStatus.FAILED,
