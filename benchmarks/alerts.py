@@ -196,8 +196,9 @@ pump.close()
 
 
 def start_delivery_worker(in_process: bool):  # noqa: ANN201
-    """The delivery worker (a pump cycle every 20 ms): in this process, as ``minewatch
-    serve`` runs it, or in its own process, as ``minewatch alerts worker`` runs it."""
+    """The delivery worker: in this process, the ``AlertsWorker`` thread ``minewatch serve``
+    starts (woken when the intake queues tries), or in its own process (a pump cycle every
+    20 ms; it cannot be woken from here)."""
     if not in_process:
         worker = subprocess.Popen([sys.executable, "-c", PUMP_CODE], stdin=subprocess.PIPE)  # noqa: S603
 
@@ -206,30 +207,15 @@ def start_delivery_worker(in_process: bool):  # noqa: ANN201
             worker.wait(120)
 
         return finish_process
-    from django.db import OperationalError, close_old_connections
+    from minewatch.alerts.worker import AlertsWorker
 
-    from minewatch.alerts.services import DeliveryPump
-
-    stop = threading.Event()
-    pump = DeliveryPump(max_workers=8)
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                pump.pump()
-            except OperationalError as exc:  # SQLite: another writer held the lock too long
-                print(f"  (delivery worker: {exc}; retrying)")
-            time.sleep(0.02)
-        pump.drain(30)
-        close_old_connections()
-
-    thread = threading.Thread(target=loop, daemon=True)
+    worker = AlertsWorker(interval_s=1.0, max_deliveries=8)  # as `minewatch serve` starts it
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
     thread.start()
 
     def finish_thread() -> None:
-        stop.set()
+        worker.stop()
         thread.join(60)
-        pump.close()
 
     return finish_thread
 

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from django.db import close_old_connections
 from django.utils import timezone
 
-from minewatch.alerts.services.delivery import DeliveryPump, recover_interrupted
+from minewatch.alerts.services.delivery import (
+    DeliveryPump,
+    notify_queued,
+    recover_interrupted,
+    wait_queued,
+)
 from minewatch.alerts.services.escalation import run_due_escalations
 from minewatch.alerts.services.rules import prune_slots
 
@@ -74,12 +79,15 @@ class AlertsWorker:
                 logger.exception("alerts worker step failed; continuing")
             finally:
                 close_old_connections()
-            self.stop_event.wait(self.interval_s)
+            # Idle until the interval passes or this process queues a try (the intake's
+            # new alerts) or a try finishes: notifications start without waiting a tick.
+            wait_queued(self.interval_s)
         self.pump.drain(timeout_s=10)
         self.pump.close()
 
     def stop(self) -> None:
         self.stop_event.set()
+        notify_queued()
 
 
 def start_in_thread(**options: float) -> AlertsWorker:

@@ -53,7 +53,9 @@ from minewatch.alerts.services.bulk import (
     insert_values,
     insert_values_returning,
     update_rows,
+    write_turn,
 )
+from minewatch.alerts.services.delivery import notify_queued
 from minewatch.alerts.services.rules import AlertInput
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
@@ -194,6 +196,10 @@ def store_new_alerts(
             row["alert_id"], row["firing_id"] = firing["alert_id"], firing_id
             deliveries.append(row)
     insert_values(DeliveryAttempt, deliveries)
+    if any(
+        row.get("status", DeliveryStatus.PENDING) == DeliveryStatus.PENDING for row in deliveries
+    ):
+        transaction.on_commit(notify_queued)  # the worker of this process starts them now
     checklists: list[dict[str, Any]] = []
     checklist_steps: list[tuple[Alert, list]] = []
     for alert in alerts:
@@ -253,7 +259,7 @@ def raise_alerts(
     if not items:
         return []
     try:
-        with transaction.atomic():
+        with write_turn(), transaction.atomic():
             return _raise_many(list(items), actor=actor, now=now or timezone.now())
     except Exception:
         if len(items) == 1:

@@ -8,7 +8,10 @@ send one short statement through ``executemany`` with values converted once per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -172,3 +175,64 @@ def insert_instances(model: type[models.Model], instances: Sequence[models.Model
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+class _WriteGate:
+    """A first-come first-served, re-entrant lock in front of SQLite write transactions.
+
+    SQLite has one writer; a second writer polls with its busy handler (sleeping 1, 2, 5
+    ... 100 ms between tries) and a thread that commits and begins again at once (the
+    intake under load) wins nearly every time, so the delivery worker in the same process
+    waited seconds to claim a try. Queued here instead, each transaction waits for the
+    ones before it only, and is woken when the previous one ends.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None and not self._waiters:
+                self._owner, self._depth = me, 1
+                return
+            baton = threading.Lock()
+            baton.acquire()
+            self._waiters.append(baton)
+        baton.acquire()  # released by the previous owner, who made this thread the owner
+        with self._mutex:
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiters:
+                self._owner = -1  # reserved for the woken waiter
+                self._waiters.popleft().release()
+
+
+_gate = _WriteGate()
+
+
+@contextmanager
+def write_turn() -> Iterator[None]:
+    """Wait for this process's turn to write on SQLite (a no-op on PostgreSQL, whose
+    writers do not block each other, and inside a transaction: the thread may already
+    hold SQLite's lock and must not wait behind a thread that waits for it)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    _gate.acquire()
+    try:
+        yield
+    finally:
+        _gate.release()

@@ -23,7 +23,7 @@ from minewatch.alerts.choices import ChannelKind, DeliveryStatus
 from minewatch.alerts.engine import channels as engine
 from minewatch.alerts.models import Alert, DeliveryAttempt
 from minewatch.alerts.services import messages
-from minewatch.alerts.services.bulk import update_rows
+from minewatch.alerts.services.bulk import update_rows, write_turn
 from minewatch.core.events import Event, publish
 
 logger = logging.getLogger("minewatch.alerts.delivery")
@@ -66,6 +66,20 @@ def _job(row: DeliveryAttempt) -> Job:
 
 
 _local = threading.local()
+_queued = threading.Event()
+
+
+def notify_queued() -> None:
+    """Wake this process's delivery worker: tries were queued or a try finished."""
+    _queued.set()
+
+
+def wait_queued(timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for :func:`notify_queued` since the last wait (the worker's
+    idle wait; a wake-up arriving while the worker works is kept for the next wait)."""
+    woken = _queued.wait(timeout_s)
+    _queued.clear()  # before the next cycle reads the queue: nothing queued later is missed
+    return woken
 
 
 def _http_session() -> requests.Session:
@@ -120,7 +134,7 @@ def claim_due(now: dt.datetime, limit: int) -> list[Job]:
     ids = list(due.order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
     if not ids:  # the common case: a plain read, no write lock taken
         return []
-    with transaction.atomic():
+    with write_turn(), transaction.atomic():
         claimed = DeliveryAttempt.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING)
         rows = list(claimed.select_for_update(of=("self",)).select_related(
             "channel", "recipient_contact", "alert__site").defer("alert__site__geometry"))  # fmt: skip
@@ -165,7 +179,7 @@ def record_results(finished: list[tuple[Job, engine.DeliveryAttempt]]) -> list[R
     """Store the outcomes of many tries in one transaction (bulk writes); schedule retries."""
     if not finished:
         return []
-    with transaction.atomic():
+    with write_turn(), transaction.atomic():
         locked = DeliveryAttempt.objects.select_for_update(of=("self",)).filter(
             pk__in=[job.attempt_id for job, _ in finished]
         )
@@ -265,6 +279,10 @@ def recover_interrupted(now: dt.datetime | None = None) -> int:
     return count
 
 
+def _wake_on_result(_future: Future) -> None:
+    notify_queued()  # record the result soon, not at the next idle tick
+
+
 class DeliveryPump:
     """Claims due tries, sends them in a thread pool, and records results as they finish.
 
@@ -286,7 +304,9 @@ class DeliveryPump:
         free = self.max_inflight - len(self._inflight)
         if free > 0:
             for job in claim_due(now or timezone.now(), free):
-                self._inflight[self._pool.submit(send, job)] = job
+                future = self._pool.submit(send, job)
+                future.add_done_callback(_wake_on_result)
+                self._inflight[future] = job
         return done
 
     def harvest(self) -> int:
