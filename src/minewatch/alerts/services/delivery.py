@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from minewatch.alerts.choices import ChannelKind, DeliveryStatus
 from minewatch.alerts.engine import channels as engine
-from minewatch.alerts.models import Alert, DeliveryAttempt
+from minewatch.alerts.models import Alert, Contact, DeliveryAttempt, NotificationChannel
 from minewatch.alerts.services import messages
 from minewatch.alerts.services.bulk import update_rows, write_turn
 from minewatch.core.events import Event, publish
@@ -91,6 +91,14 @@ def _http_session() -> requests.Session:
     return session
 
 
+def _keep_alive() -> engine.KeepAlivePoster:
+    """One plain keep-alive poster per pool thread (``http://`` webhooks)."""
+    poster = getattr(_local, "keep_alive", None)
+    if poster is None:
+        poster = _local.keep_alive = engine.KeepAlivePoster()
+    return poster
+
+
 def send(job: Job) -> engine.DeliveryAttempt:
     """One try over the job's channel; never raises (an unexpected error is a failed try)."""
     try:
@@ -114,7 +122,7 @@ def _send(job: Job) -> engine.DeliveryAttempt:
     if job.kind == ChannelKind.WEBHOOK:
         return engine.post_webhook(job.target, job.payload, secret=job.secret,
                                    timeout_s=job.timeout_s, attempt_number=n,
-                                   session=_http_session())  # fmt: skip
+                                   session=_http_session(), keep_alive=_keep_alive())  # fmt: skip
     if job.kind == ChannelKind.SMS:
         return engine.send_sms_via_gateway(
             c["url"], template=c.get("template") or DEFAULT_SMS_TEMPLATE, to_number=job.target,
@@ -129,20 +137,63 @@ def _send(job: Job) -> engine.DeliveryAttempt:
 
 
 def claim_due(now: dt.datetime, limit: int) -> list[Job]:
-    """Mark up to ``limit`` due pending tries as ``sending`` and return their jobs."""
+    """Mark up to ``limit`` due pending tries as ``sending`` and return their jobs.
+
+    The claim transaction reads plain values and writes the mark; the alerts, channels
+    and contacts the jobs need are read afterwards, once each (an alert's tries share
+    its payload), so the write lock is held for two statements.
+    """
     due = DeliveryAttempt.objects.filter(status=DeliveryStatus.PENDING, due_at__lte=now)
     ids = list(due.order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
     if not ids:  # the common case: a plain read, no write lock taken
         return []
     with write_turn(), transaction.atomic():
         claimed = DeliveryAttempt.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING)
-        rows = list(claimed.select_for_update(of=("self",)).select_related(
-            "channel", "recipient_contact", "alert__site").defer("alert__site__geometry"))  # fmt: skip
-        DeliveryAttempt.objects.filter(pk__in=[r.pk for r in rows]).update(
+        rows = list(claimed.select_for_update(of=("self",)).values_list(*CLAIMED_FIELDS))
+        DeliveryAttempt.objects.filter(pk__in=[row[0] for row in rows]).update(
             status=DeliveryStatus.SENDING, started_at=now
         )
-        jobs = [_job(row) for row in rows]
+    alerts = (
+        Alert.objects.select_related("site")
+        .only(*PAYLOAD_FIELDS, "site__name")
+        .in_bulk({row[6] for row in rows})
+    )
+    channels = NotificationChannel.objects.in_bulk({row[7] for row in rows} - {None})
+    secrets = dict(
+        Contact.objects.filter(pk__in={row[8] for row in rows} - {None}).values_list(
+            "pk", "webhook_secret"
+        )
+    )
+    payloads: dict[int, tuple[dict[str, Any], str]] = {}
+    jobs = []
+    for pk, kind, target, number, subject, body, alert_id, channel_id, contact_id in rows:
+        alert = alerts.get(alert_id)
+        if alert is None:  # deleted with its alert meanwhile
+            continue
+        if alert_id not in payloads:
+            payloads[alert_id] = (messages.alert_payload(alert), messages.sms_text(alert))
+        payload, text = payloads[alert_id]
+        channel = channels.get(channel_id)
+        config = dict(channel.config) if channel else {}
+        secret = secrets.get(contact_id) or config.get("secret")
+        jobs.append(Job(
+            attempt_id=pk, kind=kind, target=target, attempt_number=number, subject=subject,
+            body=body, payload={"event": "alert.notification", "alert": payload, "text": text},
+            config=config, secret=secret or None, timeout_s=channel.timeout_s if channel else 5.0,
+        ))  # fmt: skip
     return jobs
+
+
+# What a claim reads of a try, in the order claim_due unpacks them.
+CLAIMED_FIELDS = (
+    "pk", "channel_kind", "target", "attempt_number", "subject", "body", "alert_id",
+    "channel_id", "recipient_contact_id",
+)  # fmt: skip
+# What messages.alert_payload and sms_text read of an alert.
+PAYLOAD_FIELDS = (
+    "organisation_id", "reference", "kind", "source", "title", "severity", "status", "threat",
+    "site_id", "lat", "lon", "place", "raised_at", "occurrences", "subject_type", "subject_key",
+)  # fmt: skip
 
 
 def record_result(job: Job, result: engine.DeliveryAttempt) -> Recorded:
@@ -294,7 +345,7 @@ class DeliveryPump:
         self.max_workers = max_workers
         # Claimed tries wait in the pool's queue beyond the busy threads, so one claim per
         # cycle keeps up with bursts; each row's started_at is the real start of its try.
-        self.max_inflight = max_inflight or max_workers * 8
+        self.max_inflight = max_inflight or max_workers * 32
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="delivery")
         self._inflight: dict[Future, Job] = {}
 

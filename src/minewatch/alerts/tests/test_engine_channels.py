@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from minewatch.alerts.engine.channels import (
+    KeepAlivePoster,
     backoff_delay_s,
     deliver_with_retries,
     post_webhook,
@@ -259,3 +261,106 @@ def test_mqtt_publish_reaches_a_subscriber_through_mosquitto(mqtt_broker) -> Non
         subscriber.disconnect()
         subscriber.loop_stop()
     assert json.loads(received[0]) == {"alert": "A-1"}
+
+
+class KeepAliveReceiver:
+    """HTTP/1.1 receiver recording each request's client port; /drop answers and then
+    closes the connection without saying so (as a receiver's idle timeout would)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.seen.append((self.path, self.client_address[1]))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                if self.path == "/drop":
+                    self.close_connection = True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def keep_alive_receiver() -> Iterator[KeepAliveReceiver]:
+    receiver = KeepAliveReceiver()
+    yield receiver
+    receiver.close()
+
+
+def test_keep_alive_poster_reuses_one_connection(keep_alive_receiver: KeepAliveReceiver) -> None:
+    poster = KeepAlivePoster()
+    try:
+        attempts = [
+            post_webhook(
+                keep_alive_receiver.url + "/a", {"n": n}, secret=SECRET, keep_alive=poster
+            )  # fmt: skip
+            for n in range(3)
+        ]
+    finally:
+        poster.close()
+    assert [(a.status, a.status_code) for a in attempts] == [("sent", 200)] * 3
+    assert len({port for _, port in keep_alive_receiver.seen}) == 1
+
+
+def test_keep_alive_poster_reconnects_after_the_receiver_closed_without_resending(
+    keep_alive_receiver: KeepAliveReceiver,
+) -> None:
+    poster = KeepAlivePoster()
+    try:
+        first = post_webhook(keep_alive_receiver.url + "/drop", {"n": 1}, secret=None,
+                             keep_alive=poster)  # fmt: skip
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not _peer_closed(poster):
+            time.sleep(0.01)
+        second = post_webhook(keep_alive_receiver.url + "/b", {"n": 2}, secret=None,
+                              keep_alive=poster)  # fmt: skip
+    finally:
+        poster.close()
+    assert (first.status, second.status) == ("sent", "sent")
+    paths = [path for path, _ in keep_alive_receiver.seen]
+    assert paths == ["/drop", "/b"]  # each posted once
+    assert keep_alive_receiver.seen[0][1] != keep_alive_receiver.seen[1][1]
+
+
+def _peer_closed(poster: KeepAlivePoster) -> bool:
+    from minewatch.alerts.engine.channels import _dropped
+
+    return all(_dropped(c) for c in poster._connections.values())
+
+
+def test_keep_alive_poster_times_out_as_a_retryable_failure(http_receiver: Receiver) -> None:
+    poster = KeepAlivePoster()
+    try:
+        attempt = post_webhook(http_receiver.url + "/hang", {"a": 1}, secret=SECRET,
+                               timeout_s=0.3, keep_alive=poster)  # fmt: skip
+    finally:
+        poster.close()
+    assert attempt.status == "failed" and attempt.is_retryable
+    assert "timed out" in (attempt.error or "")
+
+
+def test_keep_alive_poster_leaves_https_and_proxied_urls_to_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert KeepAlivePoster.handles("http://127.0.0.1:9/hook")
+    assert not KeepAlivePoster.handles("https://127.0.0.1:9/hook")
+    assert not KeepAlivePoster.handles("mqtt://127.0.0.1/hook")
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "")
+    assert not KeepAlivePoster.handles("http://receiver.example/hook")
