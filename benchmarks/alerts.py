@@ -21,28 +21,50 @@ Measurements, printed (never asserted):
    detection time) queued at once: how many alerts it produces and how fast.
 3. ``raise_alert`` one detection per transaction (callers without the intake).
 
-Results on the shared 2-core machine (load average 2-4 from other work, so two runs
-differ), 5 s per step, ``--worker-in-process``, ranges over the last two runs:
+Results on the shared 2-core machine (load average 1.0-1.7 from other work during these
+runs; the previous numbers were taken at 2-4), 5 s per step, ranges over 2-4 runs:
 
-==========  =======  ===================  ==================  ========================
-database    offered  handled              stored p50 / p99    webhook start p50 / p99
-==========  =======  ===================  ==================  ========================
-SQLite      100/s    100/s                22 / 113-127 ms     0.5-2.6 s / 1.6-4.3 s
-SQLite      1000/s   808-898/s (not met)  0.5-0.8 / 0.9-1.6 s 6.9-7.2 / 8.0-8.3 s
-PostgreSQL  100/s    99/s                 51-62 / 81-145 ms   79-92 / 114-189 ms
-PostgreSQL  1000/s   436-615/s (not met)  2.0-4.0 / 3.4-6.7 s 5.3-6.5 / 8.4-9.3 s
-==========  =======  ===================  ==================  ========================
+==========  =======  ==================  ==================  ==========================
+database    offered  handled             stored p50 / p99    webhook start p50 / p99
+==========  =======  ==================  ==================  ==========================
+``--worker-in-process`` (one process, as ``minewatch serve``)
+-------------------------------------------------------------------------------------------
+SQLite      100/s    100/s               24-31 / 54-55 ms    70-79 / 124-131 ms
+SQLite      1000/s   944-988/s           0.18-0.45 / 0.39-   3.1-8.1 s / 3.8-9.4 s
+                                         0.72 s              (not met, grows)
+PostgreSQL  100/s    99/s                55-61 / 81-97 ms    69-77 / 99-119 ms
+PostgreSQL  1000/s   688-757/s (not met) 1.2-1.7 / 2.0-2.7 s 1.7-2.4 / 2.3-3.1 s
+delivery worker in its own process (``minewatch alerts worker``)
+-------------------------------------------------------------------------------------------
+SQLite      100/s    100/s               24 / 54 ms          483 ms / 1.8 s
+SQLite      1000/s   984/s               88 / 302 ms         3.2 / 4.0 s (not met)
+PostgreSQL  1000/s   926/s               461 / 739 ms        618 / 931 ms
+==========  =======  ==================  ==================  ==========================
 
-At 1,000/s the intake falls behind, so p99 only grows with the run's length (the target,
-keeping up with a bounded p99, is not met); before batching the same machine handled
-78/s (SQLite) and 28/s (PostgreSQL). A batch of 500 new alerts writes ~7,500 rows (8
-checklist items and 2 deliveries each): ~0.6-0.9 s on SQLite, ~0.7 s on PostgreSQL, most
-of it Python building rows. The delivery worker in the same process then competes for
-the interpreter, so the webhook start lags further; on SQLite it also waits for the
-intake's write lock (SQLite's busy handler sleeps), hence seconds even at 100/s. The
-burst folds into 1 alert with 10,000 occurrences at 24,500-26,300/s (SQLite) and
-20,400-23,300/s (PostgreSQL) (was 147/s). One transaction per detection (``raise_alert``
-without the intake): 82-105/s (SQLite), 41-53/s (PostgreSQL).
+What changed and what it means:
+
+* A batch of 500 new alerts (~8,000 rows: history, ladder step, 2 deliveries, checklist
+  with 8 items, audit entry, de-duplication slot) costs 0.25-0.31 s on SQLite and
+  0.35-0.43 s on PostgreSQL (was 0.52-0.61 s and ~0.70 s): leaf rows are written from
+  plain values, not model instances; on PostgreSQL keys come from the sequences and
+  every table is COPYed. SQLite keeps up with 1,000/s in one process with a bounded
+  stored p99 (0.61 s over a 15 s run, the same as over 5 s). PostgreSQL keeps up only
+  with the delivery worker in its own process (926/s, p99 0.74 s); in one process the
+  intake and the worker share one interpreter and the intake falls behind (688-757/s).
+* At 100/s on SQLite the webhook try starts 70-79 ms after the detection (p99 124-131
+  ms; was 0.5-2.6 s / 1.6-4.3 s): the intake, the claims and the result writes of one
+  process take turns in a first-come first-served queue instead of racing through
+  SQLite's sleeping busy handler, and the worker is woken when tries are queued instead
+  of polling every second. A worker in another process cannot join that queue nor be
+  woken, so on SQLite it still waits behind the intake's write lock (p50 483 ms).
+* At 1,000/s the webhooks do not keep up in one process (1,000 posts/s plus claims and
+  results, after the intake's share of the interpreter); the worker drains ~1,350 tries/s
+  when alone. Posts to ``http://`` receivers use a kept-alive ``http.client``
+  connection (~0.2 ms of CPU each instead of ~0.8 ms through ``requests``).
+
+The burst folds into 1 alert with 10,000 occurrences at 16,800-23,400/s (SQLite) and
+15,700-23,900/s (PostgreSQL). One transaction per detection (``raise_alert`` without the
+intake): 88/s (SQLite), 43/s (PostgreSQL).
 """
 
 from __future__ import annotations
