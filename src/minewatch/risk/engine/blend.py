@@ -50,7 +50,7 @@ import h3
 import numpy as np
 
 from minewatch.risk.engine.ensemble import average_ranks, lexicographic, rearrange
-from minewatch.risk.engine.grid import StudyArea, gaussian_operator, parent_groups
+from minewatch.risk.engine.grid import StudyArea, check_prior, gaussian_operator, parent_groups
 from minewatch.risk.engine.hierarchy import hierarchical_counts
 from minewatch.risk.engine.metrics import expected_hits_at_coverages
 from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
@@ -165,7 +165,7 @@ class Blend:
         self.validation_days, self.retune_days = validation_days, retune_days
         self.validation_events = validation_events
         self.tune_coverages = tuple(tune_coverages)
-        self.prior = _check_prior(area, prior)
+        self.prior = check_prior(area, prior)
         self.half_lives = half_lives
         self.chosen = (1, 0.0, half_lives[0])  # shrinkage, no recency, until tuned
         self.tuned_at: float | None = None
@@ -358,12 +358,3 @@ def _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, str
         raise ValueError(f"half-lives must be > 0 days, got {half_lives!r}")
     if any(s < 0 for s in strengths):
         raise ValueError(f"shrink_strengths must be >= 0 pseudo-events, got {strengths!r}")
-
-
-def _check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:
-    if prior is None:
-        return None
-    prior = np.asarray(prior, float)
-    if prior.shape != (area.n_cells,) or np.any(prior < 0) or not np.all(np.isfinite(prior)):
-        raise ValueError(f"prior must be {area.n_cells} finite values >= 0, one per cell")
-    return prior

@@ -54,15 +54,6 @@ def _decay_weights(t_days: np.ndarray, now_day: float, half_life_days: float | N
     return np.exp2(-(now_day - t_days) / half_life_days)
 
 
-def _check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:
-    if prior is None:
-        return None
-    prior = np.asarray(prior, float)
-    if prior.shape != (area.n_cells,) or np.any(prior < 0) or not np.all(np.isfinite(prior)):
-        raise ValueError(f"prior must be {area.n_cells} finite values >= 0, one per cell")
-    return prior
-
-
 class NaiveCount:
     """Count of past events per cell; expected events scale to the mean daily rate."""
 

@@ -215,3 +215,13 @@ def parent_groups(area: StudyArea, levels_up: int) -> np.ndarray:
     parents = [h3.cell_to_parent(c, area.resolution - levels_up) for c in area.cells]
     _, groups = np.unique(np.array(parents), return_inverse=True)
     return groups
+
+
+def check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:
+    """A covariate prior per cell (finite, >= 0), or ValueError naming ``prior``."""
+    if prior is None:
+        return None
+    prior = np.asarray(prior, float)
+    if prior.shape != (area.n_cells,) or np.any(prior < 0) or not np.all(np.isfinite(prior)):
+        raise ValueError(f"prior must be {area.n_cells} finite values >= 0, one per cell")
+    return prior

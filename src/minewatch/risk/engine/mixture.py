@@ -35,7 +35,7 @@ import h3
 import numpy as np
 from scipy import sparse
 
-from minewatch.risk.engine.grid import StudyArea, gaussian_operator
+from minewatch.risk.engine.grid import StudyArea, check_prior, gaussian_operator
 
 DEFAULT_BANDWIDTHS_EDGES = (0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_RECENT = ((1.0, 7.0), (1.0, 30.0))  # (bandwidth in cell edges, half-life in days)
@@ -147,7 +147,7 @@ class KernelMixture:
         self.area_share = area.area_m2 / area.total_area_m2
         self.window_events, self.min_past_events = window_events, min_past_events
         self.iterations = iterations
-        self.prior = _check_prior(area, prior)
+        self.prior = check_prior(area, prior)
         self.weights = np.full(len(self.components), 1.0 / len(self.components))
         self.cell = np.zeros(0, dtype=np.int64)
         self.t_days = np.zeros(0)
@@ -247,12 +247,3 @@ def _check(bandwidths_edges, recent, count_half_lives, window_events, min_past_e
         raise ValueError(f"window_events must be a whole number >= 1, got {window_events!r}")
     if not isinstance(min_past_events, int) or min_past_events < 1:
         raise ValueError(f"min_past_events must be a whole number >= 1, got {min_past_events!r}")
-
-
-def _check_prior(area: StudyArea, prior: np.ndarray | None) -> np.ndarray | None:
-    if prior is None:
-        return None
-    prior = np.asarray(prior, float)
-    if prior.shape != (area.n_cells,) or np.any(prior < 0) or not np.all(np.isfinite(prior)):
-        raise ValueError(f"prior must be {area.n_cells} finite values >= 0, one per cell")
-    return prior
