@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from minewatch.alerts.services.batch import raise_alerts
 from minewatch.alerts.services.rules import AlertInput
@@ -48,6 +48,7 @@ class AlertIntake:
         self._pending = 0  # submitted and not yet raised
         self._pending_changed = threading.Condition()
         self.counts = {"detections": 0, "batches": 0, "largest_batch": 0}
+        self.thread: threading.Thread | None = None  # set by start_in_thread
 
     def submit(self, item: AlertInput) -> None:
         with self._pending_changed:
@@ -103,7 +104,7 @@ class AlertIntake:
             while self.run_once():  # what was queued before the stop
                 pass
         finally:
-            close_old_connections()
+            connections.close_all()  # the thread ends: its connections must not outlive it
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Block until everything submitted so far has been raised (tests, benchmarks)."""
@@ -126,7 +127,8 @@ def start_in_thread(**options: Any) -> AlertIntake:
     """Start this process's intake in a daemon thread; detection events go through it."""
     global _running
     intake = AlertIntake(**options)
-    threading.Thread(target=intake.run_forever, name="alerts-intake", daemon=True).start()
+    intake.thread = threading.Thread(target=intake.run_forever, name="alerts-intake", daemon=True)
+    intake.thread.start()
     _running = intake
     return intake
 
@@ -137,3 +139,5 @@ def stop_running() -> None:
     intake, _running = _running, None
     if intake is not None:
         intake.stop()
+        if intake.thread is not None:
+            intake.thread.join(10)

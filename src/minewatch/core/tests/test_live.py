@@ -9,7 +9,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import connection, connections
 
 from minewatch.core.events import Event
 from minewatch.core.live import (
@@ -120,7 +120,9 @@ def test_stream_view_refuses_anonymous_and_streams_for_a_token(client) -> None:
         task = asyncio.ensure_future(collect(stream, 1))
         await asyncio.sleep(0.1)
         await sync_to_async(get_hub().on_event)(Event("alert.raised", org.pk, {"id": 5}))
-        return response.status_code, response["Content-Type"], [hello, *await task]
+        chunks = [hello, *await task]
+        await sync_to_async(connections.close_all)()  # the executor thread's, not the test's
+        return response.status_code, response["Content-Type"], chunks
 
     code, content_type, chunks = asyncio.run(scenario())
     assert (code, content_type) == (200, "text/event-stream")
@@ -215,7 +217,9 @@ def test_stream_applies_role_rules_confidential_incident_reaches_manager_not_ope
             await sync_to_async(hub.on_event)(
                 Event("alert.incident_linked", org.pk, payload, site_id=site.pk)
             )
-        return {role: [parse(c)["data"] for c in await task] for role, task in tasks.items()}
+        seen = {role: [parse(c)["data"] for c in await task] for role, task in tasks.items()}
+        await sync_to_async(connections.close_all)()  # the executor thread's, not the test's
+        return seen
 
     seen = asyncio.run(scenario())
     operator = [(d["name"], d["payload"].get("id") or d["payload"]["incident_id"])
