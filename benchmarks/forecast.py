@@ -485,13 +485,9 @@ def _best(rows: dict, prefix: str) -> tuple[str, float]:
     return name, scored[name]
 
 
-def benchmark_dataset(name: str, opencp_methods, ours_methods, days_cap=None) -> dict:
-    events, start, days, resolution = DATASETS[name]()
-    days = min(days, days_cap or days)
-    geometry, origin_lat, origin_lon = study_geometry(name, events, resolution)
-    area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
-    ours = run_backtest(events, start, days, ours_methods, study_area=area)
-    rows = {
+def minewatch_rows(ours: dict) -> dict:
+    """MineWatch's backtest result as table rows: its stats, seconds per day, daily captures."""
+    return {
         f"minewatch {method}": {
             **stats,
             "seconds_per_day": stats["fit_seconds_per_day"] + stats["predict_seconds_per_day"],
@@ -499,6 +495,15 @@ def benchmark_dataset(name: str, opencp_methods, ours_methods, days_cap=None) ->
         }
         for method, stats in ours["methods"].items()
     }
+
+
+def benchmark_dataset(name: str, opencp_methods, ours_methods, days_cap=None) -> dict:
+    events, start, days, resolution = DATASETS[name]()
+    days = min(days, days_cap or days)
+    geometry, origin_lat, origin_lon = study_geometry(name, events, resolution)
+    area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
+    ours = run_backtest(events, start, days, ours_methods, study_area=area)
+    rows = minewatch_rows(ours)
     cell_m = float(np.sqrt(area.area_m2.mean()))
     tiles = list(geometry.geoms) if name == "demo" else None
     if name == "demo" and "sepp" in opencp_methods:  # did not finish one site in 15 min
@@ -622,14 +627,7 @@ def design_dataset(name: str, ours_methods, opencp_methods=()) -> dict:
     past = events.select(events.t_s < start.timestamp())
     first = datetime.fromtimestamp(start.timestamp() - DESIGN_DAYS[name] * DAY_S, tz=UTC)
     ours = run_backtest(past, first, DESIGN_DAYS[name], ours_methods, study_area=area)
-    rows = {
-        f"minewatch {method}": {
-            **stats,
-            "seconds_per_day": stats["fit_seconds_per_day"] + stats["predict_seconds_per_day"],
-            "daily_captured": ours["daily"]["captured"][method],
-        }
-        for method, stats in ours["methods"].items()
-    }
+    rows = minewatch_rows(ours)
     if opencp_methods:
         cell_m = float(np.sqrt(area.area_m2.mean()))
         tiles = list(geometry.geoms) if name == "demo" else None
