@@ -1,4 +1,4 @@
-"""``minewatch risk …``: backtest forecasts on a CSV or the database, and forecast.
+"""``minewatch risk …``: backtest forecasts on a CSV or the database, forecast, export events.
 
 A bad CSV (missing column, unparsable date, coordinate out of range) stops with a message
 naming the row and the column and exit code 2; ``--skip-bad`` skips such rows and counts them.
@@ -184,6 +184,58 @@ def forecast_command(
         print(
             f"{cell['cell']}  {cell['lat']:9.4f} {cell['lon']:9.4f}  expected {cell['expected']:.3f}"
         )
+
+
+@risk_app.command("export-events")
+def export_events_command(
+    out: Annotated[Path, typer.Option(help="CSV file to write; - for standard output.")],
+    threat: Annotated[str | None, typer.Option(help="Only incidents of this threat.")] = None,
+    org: Annotated[str, typer.Option("--org", help="Organisation name (default: all).")] = "",
+) -> None:
+    """Write the database's incidents as a backtest CSV (time, lat, lon, threat, type).
+
+    The file is what ``risk backtest --events`` reads, so the same incidents can be
+    backtested elsewhere or handed to another forecasting tool (the forecast benchmark
+    does this with the demo's incidents). Oldest first; times in UTC.
+    """
+    import csv
+    import sys
+
+    from minewatch.cli.base import setup_django
+
+    setup_django()
+    from minewatch.core.errors import MineWatchError
+    from minewatch.incidents.models import Incident
+    from minewatch.risk.analysis import check_threat
+
+    incidents = Incident.objects.order_by("occurred_at", "pk")
+    if org:
+        incidents = incidents.filter(organisation__name=org)
+    try:
+        check_threat(threat, allow_all=True)
+    except MineWatchError as exc:
+        _fail(f"--{exc.field}: {exc.message}")
+    if threat:
+        incidents = incidents.filter(threat=threat)
+    if str(out) != "-" and not out.parent.is_dir():
+        _fail(f"--out: no such directory {str(out.parent)!r}")
+    handle = sys.stdout if str(out) == "-" else open(out, "w", newline="", encoding="utf-8")
+    try:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["time", "lat", "lon", "threat", "type"])
+        count = 0
+        rows = incidents.values_list("occurred_at", "lat", "lon", "threat", "incident_type")
+        for occurred_at, lat, lon, kind, incident_type in rows.iterator(chunk_size=2000):
+            moment = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+            writer.writerow([moment, f"{lat:.6f}", f"{lon:.6f}", kind, incident_type])
+            count += 1
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    if str(out) != "-":
+        from minewatch.cli.base import err
+
+        err.print(f"{count} incidents written to {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

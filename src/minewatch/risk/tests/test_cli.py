@@ -88,3 +88,38 @@ def test_backtest_from_db_uses_the_incidents(world):
     body = json.loads(result.output)
     assert body["source"] == "database"
     assert body["study_area"]["cells"] >= 1
+
+
+@pytest.mark.django_db
+def test_export_events_writes_a_csv_the_backtest_reads_back(world, tmp_path):
+    from minewatch.incidents.models import Incident
+    from minewatch.risk.engine.events import load_events_csv
+
+    out = tmp_path / "incidents.csv"
+    result = runner.invoke(app, ["risk", "export-events", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    loaded = load_events_csv(out)
+    assert loaded.skipped_rows == 0
+    assert len(loaded.events) == Incident.objects.count() > 0
+    assert sorted(set(loaded.events.threat)) == sorted(
+        set(Incident.objects.values_list("threat", flat=True))
+    )
+    first = Incident.objects.order_by("occurred_at").first()
+    assert loaded.events.t_s[0] == pytest.approx(first.occurred_at.timestamp())
+    assert out.read_text().splitlines()[0] == "time,lat,lon,threat,type"
+
+
+@pytest.mark.django_db
+def test_export_events_filters_by_threat_and_names_bad_options(world, tmp_path):
+    from minewatch.incidents.models import Incident
+
+    threat = Incident.objects.values_list("threat", flat=True).first()
+    result = runner.invoke(app, ["risk", "export-events", "--out", "-", "--threat", threat])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) - 1 == Incident.objects.filter(threat=threat).count()
+    assert all(line.split(",")[3] == threat for line in lines[1:])
+    bad = runner.invoke(app, ["risk", "export-events", "--out", "-", "--threat", "dragons"])
+    assert bad.exit_code == 2 and "--threat" in bad.output
+    missing_dir = runner.invoke(app, ["risk", "export-events", "--out", str(tmp_path / "no" / "f.csv")])
+    assert missing_dir.exit_code == 2 and "--out" in missing_dir.output
