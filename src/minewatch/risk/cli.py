@@ -186,6 +186,21 @@ def forecast_command(
         )
 
 
+def _write_events_csv(handle, incidents) -> int:
+    """Write ``incidents`` as backtest CSV rows to ``handle``; the number written."""
+    import csv
+
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["time", "lat", "lon", "threat", "type"])
+    count = 0
+    rows = incidents.values_list("occurred_at", "lat", "lon", "threat", "incident_type")
+    for occurred_at, lat, lon, kind, incident_type in rows.iterator(chunk_size=2000):
+        moment = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        writer.writerow([moment, f"{lat:.6f}", f"{lon:.6f}", kind, incident_type])
+        count += 1
+    return count
+
+
 @risk_app.command("export-events")
 def export_events_command(
     out: Annotated[Path, typer.Option(help="CSV file to write; - for standard output.")],
@@ -198,7 +213,6 @@ def export_events_command(
     backtested elsewhere or handed to another forecasting tool (the forecast benchmark
     does this with the demo's incidents). Oldest first; times in UTC.
     """
-    import csv
     import sys
 
     from minewatch.cli.base import setup_django
@@ -219,20 +233,13 @@ def export_events_command(
         incidents = incidents.filter(threat=threat)
     if str(out) != "-" and not out.parent.is_dir():
         _fail(f"--out: no such directory {str(out.parent)!r}")
-    handle = sys.stdout if str(out) == "-" else open(out, "w", newline="", encoding="utf-8")
-    try:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["time", "lat", "lon", "threat", "type"])
-        count = 0
-        rows = incidents.values_list("occurred_at", "lat", "lon", "threat", "incident_type")
-        for occurred_at, lat, lon, kind, incident_type in rows.iterator(chunk_size=2000):
-            moment = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-            writer.writerow([moment, f"{lat:.6f}", f"{lon:.6f}", kind, incident_type])
-            count += 1
-    finally:
-        if handle is not sys.stdout:
-            handle.close()
-    if str(out) != "-":
+    to_stdout = str(out) == "-"
+    if to_stdout:
+        count = _write_events_csv(sys.stdout, incidents)
+    else:
+        with open(out, "w", newline="", encoding="utf-8") as handle:
+            count = _write_events_csv(handle, incidents)
+    if not to_stdout:
         from minewatch.cli.base import err
 
         err.print(f"{count} incidents written to {out}", highlight=False)

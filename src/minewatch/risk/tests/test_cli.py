@@ -121,5 +121,7 @@ def test_export_events_filters_by_threat_and_names_bad_options(world, tmp_path):
     assert all(line.split(",")[3] == threat for line in lines[1:])
     bad = runner.invoke(app, ["risk", "export-events", "--out", "-", "--threat", "dragons"])
     assert bad.exit_code == 2 and "--threat" in bad.output
-    missing_dir = runner.invoke(app, ["risk", "export-events", "--out", str(tmp_path / "no" / "f.csv")])
+    missing_dir = runner.invoke(
+        app, ["risk", "export-events", "--out", str(tmp_path / "no" / "f.csv")]
+    )
     assert missing_dir.exit_code == 2 and "--out" in missing_dir.output
