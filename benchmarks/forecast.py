@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,7 +44,7 @@ from shapely.geometry import Point
 from shapely.ops import unary_union
 
 from minewatch.risk.engine.backtest import DEFAULT_METHODS, run_backtest
-from minewatch.risk.engine.events import EventSet
+from minewatch.risk.engine.events import EventSet, load_events_csv
 from minewatch.risk.engine.grid import (
     gaussian_operator,
     project_m,
@@ -245,6 +247,7 @@ DEMO_SITES_DEG = (  # (name, lat, lon, share of incidents): demo mines and corri
     ("yauri", -14.793, -71.413, 0.12),
 )
 DEMO_RADIUS_M = 15_000.0
+SITE_DISCS = ("demo", "demo-incidents")  # far-apart sites: discs, open_cp per disc
 
 
 def load_demo(seed: int = 11) -> tuple[EventSet, datetime, int, int]:
@@ -288,25 +291,108 @@ def load_demo(seed: int = 11) -> tuple[EventSet, datetime, int, int]:
     return events, datetime(2024, 7, 1, tzinfo=UTC), 183, 7
 
 
+@functools.cache
+def load_demo_incidents() -> tuple[EventSet, datetime, int, int]:
+    """The demo's own incidents: ``minewatch demo`` into a fresh SQLite database, exported.
+
+    SYNTHETIC (the demo's 24 months of incidents around its mines and the
+    southern corridor, times relative to today), read back through
+    ``minewatch risk export-events``, the CLI an analyst would use. The last
+    183 days are predicted.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MINEWATCH_")}
+        env.update(
+            MINEWATCH_DATA_DIR=tmp,
+            MINEWATCH_DATABASE_URL=f"sqlite:///{tmp}/demo.sqlite3",  # the demo's own database
+            PYTHONPATH=str(ROOT.parent / "src"),
+        )
+        out = Path(tmp) / "incidents.csv"
+        for command in (["demo", "--no-serve"], ["risk", "export-events", "--out", str(out)]):
+            done = subprocess.run(
+                [sys.executable, "-m", "minewatch", *command], env=env, capture_output=True
+            )
+            if done.returncode:
+                sys.exit(f"minewatch {' '.join(command)} failed:\n{done.stderr.decode()[-2000:]}")
+        events = load_events_csv(out).events
+    last_day = events.t_s.max() - events.t_s.max() % DAY_S
+    days = 183
+    return events, datetime.fromtimestamp(last_day - (days - 1) * DAY_S, tz=UTC), days, 7
+
+
+def demo_incidents_oracle(samples: int = 400_000, seed: int = 5) -> dict:
+    """Hit rates of the demo incidents' *true* intensity on the benchmark's hexagons.
+
+    The demo draws each incident's time uniformly over 24 months, so the best
+    forecast is a static map: its hotspots' mixture (a Gaussian of the
+    hotspot's km around one of its sites; the corridor's: 0.3 km around a
+    vertex every ~330 m of the road). Sampled from the demo's own tables
+    (``incidents.demo.HOTSPOTS``, ``geo.peru_places``), scored on the test days.
+    """
+    from minewatch.cli.base import setup_django
+
+    with tempfile.TemporaryDirectory() as tmp:  # incidents.demo imports Django models
+        os.environ.setdefault("MINEWATCH_DATA_DIR", tmp)
+        setup_django()
+        from minewatch.geo.peru_places import MINES, PORTS, SOUTHERN_CORRIDOR, densify
+        from minewatch.incidents.demo import HOTSPOTS
+    places = {p.key: (p.lat, p.lon) for p in (*MINES, *PORTS)}
+    corridor = np.array([(lat, lon) for lon, lat in densify(SOUTHERN_CORRIDOR)])
+    events, start, days, resolution = load_demo_incidents()
+    geometry, origin_lat, origin_lon = study_geometry("demo-incidents", events, resolution)
+    area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
+    rng = np.random.default_rng(seed)
+    totals = np.array([h[1] for h in HOTSPOTS], float)
+    per_hotspot = rng.multinomial(samples, totals / totals.sum())
+    lat_parts, lon_parts = [], []
+    for (name, _, sites, _, _, km), n in zip(HOTSPOTS, per_hotspot, strict=True):
+        if name == "corridor":
+            centre = corridor[rng.integers(0, len(corridor), n)]
+        else:
+            centre = np.array([places[k] for k in sites])[rng.integers(0, len(sites), n)]
+        lat_parts.append(centre[:, 0] + rng.normal(0, km, n) / 111.0)
+        lon_parts.append(
+            centre[:, 1] + rng.normal(0, km, n) / (111.0 * np.cos(np.radians(centre[:, 0])))
+        )
+    where = area.locate(np.concatenate(lat_parts), np.concatenate(lon_parts))
+    static = np.bincount(where[where >= 0], minlength=area.n_cells) / samples
+    cells = area.locate(events.lat, events.lon)
+    captured, total = np.zeros(len(COVERAGES)), 0
+    for begin in _predicted_days(events, start, days):
+        today = (events.t_s >= begin) & (events.t_s < begin + DAY_S) & (cells >= 0)
+        hits = np.bincount(cells[today], minlength=area.n_cells)
+        captured += expected_hits_at_coverages(static, area.area_m2, hits, COVERAGES)
+        total += int(hits.sum())
+    return {
+        "static (true)": {f"{c:.2f}": v / total for c, v in zip(COVERAGES, captured, strict=True)}
+    }
+
+
 DATASETS = {
     "chicago": load_chicago,
     "burkitt": load_burkitt,
     "synthetic": load_synthetic,
     "demo": load_demo,
+    "demo-incidents": load_demo_incidents,
 }
 
 
 def study_geometry(name: str, events: EventSet, resolution: int):
     """The study region in local metres (shapely) and its projection origin (lat, lon).
 
-    The buffered convex hull of all events, except for ``demo`` whose sites are
-    hundreds of km apart: there it is the union of 15 km discs around the sites.
+    The buffered convex hull of all events, except for ``demo`` and
+    ``demo-incidents``, whose sites are hundreds of km apart: there it is the
+    union of 15 km discs around the sites (``demo-incidents``: around every
+    incident, so the corridor's towns are in too).
     """
     hull, origin_lat, origin_lon = study_hull_m(events.lat, events.lon, resolution)
-    if name != "demo":
+    if name not in SITE_DISCS:
         return hull, origin_lat, origin_lon
-    lat = np.array([s[1] for s in DEMO_SITES_DEG])
-    lon = np.array([s[2] for s in DEMO_SITES_DEG])
+    if name == "demo":
+        lat = np.array([s[1] for s in DEMO_SITES_DEG])
+        lon = np.array([s[2] for s in DEMO_SITES_DEG])
+    else:  # the demo's incidents: discs around every incident (sites and corridor alike)
+        lat, lon = events.lat, events.lon
     x_m, y_m = project_m(lat, lon, origin_lat, origin_lon)
     discs = [Point(x, y).buffer(DEMO_RADIUS_M, 64) for x, y in zip(x_m, y_m, strict=True)]
     return unary_union(discs), origin_lat, origin_lon
@@ -505,8 +591,8 @@ def benchmark_dataset(name: str, opencp_methods, ours_methods, days_cap=None) ->
     ours = run_backtest(events, start, days, ours_methods, study_area=area)
     rows = minewatch_rows(ours)
     cell_m = float(np.sqrt(area.area_m2.mean()))
-    tiles = list(geometry.geoms) if name == "demo" else None
-    if name == "demo" and "sepp" in opencp_methods:  # did not finish one site in 15 min
+    tiles = list(getattr(geometry, "geoms", [geometry])) if name in SITE_DISCS else None
+    if name in SITE_DISCS and "sepp" in opencp_methods:  # did not finish one site in 15 min
         print("demo: open_cp sepp skipped (too slow on these grids, see README-forecast.md)")
         opencp_methods = [m for m in opencp_methods if m != "sepp"]
     origin = (origin_lat, origin_lon)
@@ -609,7 +695,13 @@ def hindsight_static(name: str) -> dict:
             for k, row in captured.items()}  # fmt: skip
 
 
-DESIGN_DAYS = {"chicago": 120, "burkitt": 2000, "synthetic": 120, "demo": 365}
+DESIGN_DAYS = {
+    "chicago": 120,
+    "burkitt": 2000,
+    "synthetic": 120,
+    "demo": 365,
+    "demo-incidents": 365,
+}
 
 
 def design_dataset(name: str, ours_methods, opencp_methods=()) -> dict:
@@ -630,7 +722,7 @@ def design_dataset(name: str, ours_methods, opencp_methods=()) -> dict:
     rows = minewatch_rows(ours)
     if opencp_methods:
         cell_m = float(np.sqrt(area.area_m2.mean()))
-        tiles = list(geometry.geoms) if name == "demo" else None
+        tiles = list(getattr(geometry, "geoms", [geometry])) if name in SITE_DISCS else None
         origin = (origin_lat, origin_lon)
         rows.update(
             run_opencp(
@@ -681,7 +773,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write all numbers to this file")
     parser.add_argument("--scale-events", type=int, default=0, help="also time on N events")
     parser.add_argument(
-        "--oracle", action="store_true", help="also score SYNTHETIC's true intensity (ceiling)"
+        "--oracle",
+        action="store_true",
+        help="also score the true intensity of the generated datasets (ceiling)",
     )
     parser.add_argument(
         "--hindsight",
@@ -733,9 +827,18 @@ def main() -> None:
                     + "".join(f"  hit@{c}: {r:.3f}" for c, r in rates.items())
                 )
     if args.oracle:
-        print("\n== SYNTHETIC: the generator's true intensity on the same hexagons and days ==")
-        for name, rates in synthetic_oracle().items():
-            print(f"oracle {name:<18}" + "".join(f"  hit@{c}: {r:.3f}" for c, r in rates.items()))
+        oracles = {"synthetic": synthetic_oracle, "demo-incidents": demo_incidents_oracle}
+        asked = [n for n in args.datasets.split(",") if n]
+        for dataset, oracle in oracles.items():
+            if asked and dataset not in asked:
+                continue
+            print(
+                f"\n== {dataset}: the generator's true intensity on the same hexagons and days =="
+            )
+            for name, rates in oracle().items():
+                print(
+                    f"oracle {name:<18}" + "".join(f"  hit@{c}: {r:.3f}" for c, r in rates.items())
+                )
     if args.scale_events:
         time_minewatch_at_scale(args.scale_events)
     if args.json:
