@@ -48,11 +48,14 @@ def test_createuser_with_role_and_organisation(world: Any) -> None:
             "guard",
             "--password",
             "s3cret-pass-1",
+            "--phone",
+            "+51 987 654 321",
         ],
     )
     assert result.exit_code == 0, result.output
     user = User.objects.get(username="new-guard")
     assert user.role == "guard" and user.organisation.name == "Org a"
+    assert user.phone == "+51987654321"
     assert user.password.startswith(("argon2", "md5"))  # md5 only under test settings
 
 
@@ -64,12 +67,26 @@ def test_createuser_with_role_and_organisation(world: Any) -> None:
             ["createuser", "x", "--org", "Org a", "--role", "king", "--password", "p4ssword-long"],
             "role",
         ),
+        (
+            [
+                "createuser",
+                "x",
+                "--org",
+                "Org a",
+                "--phone",
+                "987-654",
+                "--password",
+                "p4ssword-long",
+            ],
+            "phone",
+        ),
     ],
 )
 def test_createuser_bad_arguments(world: Any, args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output
+    assert not User.objects.filter(username="x").exists()
 
 
 def free_port() -> int:
@@ -114,6 +131,17 @@ def test_demo_reuses_its_database(demo_env: dict[str, str]) -> None:
     result = minewatch(["demo", "--no-serve"], demo_env)
     assert result.returncode == 0
     assert "reusing" in result.stdout
+
+
+def test_demo_users_have_phones_and_its_incidents_export(demo_env: dict[str, str]) -> None:
+    count = "from minewatch.core.models import User; print(User.objects.filter(phone='').count())"
+    result = minewatch(["manage", "shell", "-c", count], demo_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "0"  # SMS alerts to demo users reach the demo outbox
+    exported = minewatch(["risk", "export-events", "--out", "-"], demo_env)
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.strip().splitlines()
+    assert lines[0] == "time,lat,lon,threat,type" and len(lines) - 1 >= 300
 
 
 def test_demo_served_api_returns_pataz_incidents(demo_env: dict[str, str]) -> None:

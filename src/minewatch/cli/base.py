@@ -156,6 +156,7 @@ def createuser(
     organisation: Annotated[str, typer.Option("--org", help="Organisation name.")] = "",
     role: Annotated[str, typer.Option(help="Role, e.g. operator.")] = "operator",
     email: Annotated[str, typer.Option(help="E-mail address.")] = "",
+    phone: Annotated[str, typer.Option(help="Mobile for SMS alerts, e.g. +51987654321.")] = "",
     superuser: Annotated[bool, typer.Option(help="Platform administrator.")] = False,
     password: Annotated[
         str, typer.Option(envvar="MINEWATCH_NEW_PASSWORD", help="Password (prompted if omitted).")
@@ -176,7 +177,7 @@ def createuser(
     try:
         user = services.create_user(
             actor=None, username=username, password=password, organisation=org, role=role,
-            email=email, is_superuser=superuser,
+            email=email, phone=phone, is_superuser=superuser,
         )  # fmt: skip
     except MineWatchError as exc:
         err.print(f"[red]{exc.field}:[/red] {exc.message}")

@@ -76,13 +76,13 @@ def _people(context: DemoContext) -> None:
         context.organisations[name] = services.create_organisation(
             actor=None, name=name, kind=kind, tax_id=tax_id, contact_email="seguridad@example.pe"
         )
-    for username, role, org_name in DEMO_LOGINS:
+    for number, (username, role, org_name) in enumerate(DEMO_LOGINS, start=1):
         superuser = org_name == ""
         context.users[username] = services.create_user(
             actor=None, username=username, password=DEMO_PASSWORD,
             organisation=context.organisations.get(org_name),
             role=Role.ADMIN if superuser else role, is_superuser=superuser,
-            email=f"{username}@example.pe",
+            email=f"{username}@example.pe", phone=f"+519000002{number:02d}",  # synthetic
         )  # fmt: skip
     context.summary.append(f"{len(ORGANISATIONS)} organisations, {len(DEMO_LOGINS)} users")
 

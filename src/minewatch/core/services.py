@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -11,6 +12,8 @@ from minewatch.core import audit
 from minewatch.core.choices import AuditAction, OrganisationKind, Role
 from minewatch.core.errors import InvalidInput
 from minewatch.core.models import Organisation, User
+
+PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164
 
 
 def create_organisation(
@@ -43,11 +46,15 @@ def create_user(
     organisation: Organisation | None,
     role: str,
     email: str = "",
+    phone: str = "",
     first_name: str = "",
     last_name: str = "",
     is_superuser: bool = False,
 ) -> User:
-    """Create a user with a role in an organisation; the password is hashed (Argon2)."""
+    """Create a user with a role in an organisation; the password is hashed (Argon2).
+
+    ``phone`` (international form, ``+51987654321``) is where SMS alerts go.
+    """
     if role not in Role.values:
         raise InvalidInput(f"unknown role {role!r}; one of {', '.join(Role.values)}", field="role")
     if not username.strip():
@@ -56,10 +63,16 @@ def create_user(
         raise InvalidInput(f"user {username!r} already exists", field="username")
     if organisation is None and not is_superuser:
         raise InvalidInput("a user belongs to an organisation", field="organisation")
+    phone = phone.replace(" ", "")
+    if phone and not PHONE.fullmatch(phone):
+        raise InvalidInput(
+            f"phone {phone!r} is not an international number such as +51987654321", field="phone"
+        )
     with transaction.atomic():
         user = User(
             username=username,
             email=email,
+            phone=phone,
             first_name=first_name,
             last_name=last_name,
             organisation=organisation,
