@@ -45,14 +45,20 @@ def _parse_start(start: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _db_events(threat: str | None):
+def _db_events(threat: str | None, org: str | None):
     from minewatch.cli.base import setup_django
 
     setup_django()
+    from minewatch.core.models import Organisation
     from minewatch.incidents.models import Incident
     from minewatch.risk.engine.events import events_from_records
 
     rows = Incident.objects.all()
+    if org is not None:
+        organisation = Organisation.objects.filter(name=org).first()
+        if organisation is None:
+            _fail(f"--org: no organisation named {org!r}")
+        rows = rows.filter(organisation=organisation)
     if threat:
         rows = rows.filter(threat=threat)
     times, lats, lons, threats = [], [], [], []
@@ -87,6 +93,7 @@ def backtest_command(
     cell_size: Annotated[float | None, typer.Option(help="Cell size in metres (picks H3 resolution).")] = None,
     threat: Annotated[str | None, typer.Option(help="Only events of this threat.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip bad CSV rows, count them.")] = False,
+    org: Annotated[str | None, typer.Option("--org", help="With --from-db: only this organisation's incidents (by name).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:  # fmt: skip
     """Predict each day from everything before it; hit rate and PAI at 5/10/20 % per method."""
@@ -94,6 +101,10 @@ def backtest_command(
 
     if (events is None) == (not from_db):
         _fail("give exactly one of --events FILE or --from-db")
+    if from_db and skip_bad:
+        _fail("--skip-bad applies to --events FILE only (the database has no bad rows to skip)")
+    if org is not None and not from_db:
+        _fail("--org applies to --from-db only")
     if resolution is not None and cell_size is not None:
         _fail("give --resolution or --cell-size, not both")
     try:
@@ -104,7 +115,7 @@ def backtest_command(
         )
     except ValueError as exc:
         _fail(f"--cell-size: {exc}")
-    data, skipped = _db_events(threat) if from_db else _csv_events(events, skip_bad)
+    data, skipped = _db_events(threat, org) if from_db else _csv_events(events, skip_bad)
     try:
         result = run_backtest(
             data,

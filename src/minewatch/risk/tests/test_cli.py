@@ -70,8 +70,25 @@ def test_skip_bad_counts_skipped_rows(tmp_path):
 
 
 def test_events_and_from_db_are_exclusive(tmp_path):
-    result = runner.invoke(app, ["risk", "backtest", "--start", "2026-01-02", "--days", "1"])
-    assert result.exit_code == 2
+    path = write_events(tmp_path / "events.csv", good_rows())
+    neither = runner.invoke(app, ["risk", "backtest", "--start", "2026-01-02", "--days", "1"])
+    assert neither.exit_code == 2 and "exactly one" in neither.output
+    both = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--from-db", "--start",
+                               "2026-01-02", "--days", "1"])  # fmt: skip
+    assert both.exit_code == 2 and "exactly one" in both.output
+
+
+def test_skip_bad_with_from_db_is_an_error_naming_it():
+    result = runner.invoke(app, ["risk", "backtest", "--from-db", "--skip-bad", "--start",
+                                 "2026-01-02", "--days", "1"])  # fmt: skip
+    assert result.exit_code == 2 and "--skip-bad" in result.output
+
+
+def test_org_without_from_db_is_an_error_naming_it(tmp_path):
+    path = write_events(tmp_path / "events.csv", good_rows())
+    result = runner.invoke(app, ["risk", "backtest", "--events", str(path), "--org", "Org a",
+                                 "--start", "2026-01-20", "--days", "1"])  # fmt: skip
+    assert result.exit_code == 2 and "--org" in result.output
 
 
 @pytest.mark.parametrize("cell_size_m,resolution", [(150, 10), (500, 9), (1000, 8), (3000, 7)])
@@ -79,8 +96,19 @@ def test_cell_size_maps_to_nearest_h3_resolution(cell_size_m, resolution):
     assert resolution_for_cell_size(cell_size_m) == resolution
 
 
+def add_training_incidents(world):
+    """Two incidents of company A well before the predicted days (the backtest needs a past)."""
+    from minewatch.testing.world import make_incident
+
+    now = dt.datetime.now(dt.UTC)
+    for days in (20, 40):
+        make_incident(world.users["security_manager"], world.sites["a1"],
+                      occurred_at=now - dt.timedelta(days=days))  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_backtest_from_db_uses_the_incidents(world):
+    add_training_incidents(world)
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
     result = runner.invoke(app, ["risk", "backtest", "--from-db", "--start", start, "--days", "2",
                                  "--method", "naive", "--resolution", "7", "--json"])  # fmt: skip
@@ -88,6 +116,21 @@ def test_backtest_from_db_uses_the_incidents(world):
     body = json.loads(result.output)
     assert body["source"] == "database"
     assert body["study_area"]["cells"] >= 1
+    # the world's three incidents (two of company A, one of B) happened two days ago
+    assert body["test_events"] == 3
+
+
+@pytest.mark.django_db
+def test_backtest_from_db_for_one_organisation(world):
+    add_training_incidents(world)
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    args = ["risk", "backtest", "--from-db", "--start", start, "--days", "2", "--method",
+            "naive", "--resolution", "7", "--json"]  # fmt: skip
+    result = runner.invoke(app, [*args, "--org", world.orgs["a"].name])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["test_events"] == 2
+    unknown = runner.invoke(app, [*args, "--org", "Nobody S.A."])
+    assert unknown.exit_code == 2 and "--org" in unknown.output
 
 
 @pytest.mark.django_db
