@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from minewatch.core.models import AuditEntry, Organisation, User
+from minewatch.core.roles import has_capability
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -31,8 +40,69 @@ class UserSerializer(serializers.ModelSerializer):
         ]
 
 
+def audit_visibility(user: Any, entries: Iterable[AuditEntry]) -> dict[int, set[str] | None]:
+    """What of each audit entry ``user`` may not read: ``None`` = the whole record, else field names.
+
+    The audit log copies whole objects, so it must not show what the object's own
+    endpoint would hide. Two declarations on a model decide it:
+
+    * ``role_filter(user)`` (the per-role filter of ``core.tenancy``): an entry about an
+      object the user cannot see (a protected intelligence source, a confidential
+      incident) keeps only who did what and when;
+    * ``audit_protected_fields = {"field": "capability"}``: those fields are dropped from
+      ``before``, ``after`` and ``changes`` for users without the capability (e.g. the
+      ``source`` of an intelligence report without ``see_sources``).
+
+    Entries absent from the result are shown whole.
+    """
+    by_type: dict[str, list[AuditEntry]] = defaultdict(list)
+    for entry in entries:
+        by_type[entry.object_type].append(entry)
+    hidden: dict[int, set[str] | None] = {}
+    for label, group in by_type.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        fields = {
+            name
+            for name, capability in getattr(model, "audit_protected_fields", {}).items()
+            if not has_capability(user, capability)
+        }
+        role_filter = getattr(model, "role_filter", None)
+        visible: set[str] | None = None
+        if role_filter is not None:
+            ids = []
+            for entry in group:
+                with contextlib.suppress(ValidationError):  # a malformed id is not visible
+                    ids.append(model._meta.pk.to_python(entry.object_id))
+            rows = model._default_manager.filter(pk__in=ids).filter(role_filter(user))
+            visible = {str(pk) for pk in rows.values_list("pk", flat=True)}
+        for entry in group:
+            if visible is not None and entry.object_id not in visible:
+                hidden[entry.pk] = None
+            elif fields:
+                hidden[entry.pk] = fields
+    return hidden
+
+
+class AuditListSerializer(serializers.ListSerializer):
+    """Works out, once per page, which entries the requesting user may read in full."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        entries = list(data.all() if hasattr(data, "all") else data)
+        request = self.context.get("request")
+        self.child.hidden = audit_visibility(getattr(request, "user", None), entries)
+        return [self.child.to_representation(entry) for entry in entries]
+
+
 class AuditEntrySerializer(serializers.ModelSerializer):
+    """An audit entry; what the reader may not see of the object is left out (``redacted``)."""
+
+    redacted = serializers.SerializerMethodField()
+
     class Meta:
+        list_serializer_class = AuditListSerializer
         model = AuditEntry
         fields = [
             "id",
@@ -47,4 +117,32 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "after",
             "changes",
             "note",
+            "redacted",
         ]
+
+    def get_redacted(self, entry: AuditEntry) -> bool:
+        return entry.pk in self._hidden()
+
+    def _hidden(self) -> dict[int, set[str] | None]:
+        hidden = getattr(self, "hidden", None)
+        if hidden is None:  # a single entry (retrieve)
+            request = self.context.get("request")
+            instance = self.instance if isinstance(self.instance, AuditEntry) else None
+            hidden = audit_visibility(
+                getattr(request, "user", None), [instance] if instance else []
+            )
+            self.hidden = hidden
+        return hidden
+
+    def to_representation(self, entry: AuditEntry) -> dict[str, Any]:
+        data = super().to_representation(entry)
+        if entry.pk not in self._hidden():
+            return data
+        fields = self._hidden()[entry.pk]
+        if fields is None:
+            data.update(object_repr=str(_("(restricted)")), before=None, after=None, changes={})
+            return data
+        for key in ("before", "after", "changes"):
+            if isinstance(data[key], dict):
+                data[key] = {k: v for k, v in data[key].items() if k not in fields}
+        return data

@@ -121,6 +121,9 @@ class IncidentActor(models.Model):
 class IntelReport(BoundedModel):
     """What was learnt, where (point or area), when, about whom, graded with the Admiralty code."""
 
+    # The audit log leaves out which source it came from for roles without ``see_sources``.
+    audit_protected_fields = {"source": "see_sources"}
+
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="intel_reports"
     )
@@ -172,6 +175,8 @@ class IntelReport(BoundedModel):
 
 class ActorLink(TenantModel):
     """An analyst's link between two actors, with its evidence, source and confidence (0..1)."""
+
+    audit_protected_fields = {"source": "see_sources"}
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="actor_links"
