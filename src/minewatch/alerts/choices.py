@@ -24,6 +24,7 @@ class AlertSource(models.TextChoices):
     INCIDENT = "incident", _("Incident")
     PANIC = "panic", _("Panic button")
     MANUAL = "manual", _("Raised by hand")
+    EARLY_WARNING = "early_warning", _("Early warning (intelligence)")
 
 
 class ContactKind(models.TextChoices):
@@ -78,6 +79,8 @@ KIND_LABELS = {
     "guard.no_check_in": _("Lone guard: no check-in"),
     "panic": _("Panic button"),
     "manual": _("Raised by hand"),
+    "early_warning.site": _("Early warning near a site"),
+    "early_warning.route": _("Early warning along a route"),
 }
 
 

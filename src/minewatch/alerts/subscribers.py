@@ -4,6 +4,8 @@
 * ``incident.reported`` events run through the rules (by type and severity).
 * ``detection.<kind>`` events (the tracking app's detectors: payload ``kind, device,
   trip, site_id, lat, lon, time, details``) run through the rules too.
+* ``early_warning.raised`` / ``early_warning.updated`` (the intel app's scan) run through
+  the rules as source ``early_warning``: one alert per warning, never two.
 """
 
 from __future__ import annotations
@@ -125,14 +127,100 @@ def incident_input(event: Event) -> Any:
     )  # fmt: skip
 
 
+# Severity of an early warning from how far its weight is over its threshold
+# (total_weight / min_weight): just over the threshold is "low" (2); twice it, critical.
+WARNING_SEVERITY_STEPS = ((1.25, 2), (1.5, 3), (2.0, 4))
+WARNING_EVENTS = frozenset({"early_warning.raised", "early_warning.updated"})
+
+
+def warning_severity(total_weight: float, min_weight: float) -> int:
+    """1..5 from the warning's weight relative to its threshold.
+
+    >>> [warning_severity(w, 2.0) for w in (2.0, 2.6, 3.2, 4.0)]
+    [2, 3, 4, 5]
+    """
+    ratio = total_weight / min_weight if min_weight > 0 else float("inf")
+    for below, severity in WARNING_SEVERITY_STEPS:
+        if ratio < below:
+            return severity
+    return 5
+
+
+def _reason_line(row: dict[str, Any], references: dict[str, str]) -> str:
+    kind = _("report") if row.get("kind") == "report" else _("incident")
+    return _("%(kind)s %(reference)s: weight %(weight).2f, %(distance).1f km away, %(date)s") % {
+        "kind": kind, "reference": references.get(row.get("key", ""), row.get("key", "")),
+        "weight": float(row.get("weight") or 0), "distance": float(row.get("distance_km") or 0),
+        "date": str(row.get("at", ""))[:16].replace("T", " "),
+    }  # fmt: skip
+
+
+def warning_input(event: Event) -> Any:
+    """An AlertInput from an early warning (read from the database, owner checked).
+
+    The text names the signals by reference, grade weight and distance only: an intel
+    report's content and its source stay in the intel app, for the roles allowed to read it.
+    """
+    from minewatch.alerts.services.rules import AlertInput
+    from minewatch.intel.models import EarlyWarning
+
+    warning = EarlyWarning.objects.select_related("site", "route").get(
+        pk=event.payload["id"], organisation_id=event.organisation_id
+    )
+    reports = {f"report:{pk}": ref for pk, ref in warning.reports.values_list("pk", "reference")}
+    incidents = {
+        f"incident:{pk}": ref for pk, ref in warning.incidents.values_list("pk", "reference")
+    }
+    target = warning.site or warning.route
+    points = list(warning.reports.values_list("lat", "lon")) + list(
+        warning.incidents.values_list("lat", "lon")
+    )
+    if warning.site is not None:
+        lat, lon = warning.site.lat, warning.site.lon
+    elif points:
+        lat = sum(p[0] for p in points) / len(points)
+        lon = sum(p[1] for p in points) / len(points)
+    else:
+        lat = lon = None
+    header = _(
+        "Weight %(total).2f against a threshold of %(threshold).2f: %(count)d signals within "
+        "%(distance)s km in %(days)s days."
+    ) % {
+        "total": warning.total_weight, "threshold": warning.min_weight,
+        "count": len(warning.reasons), "distance": f"{warning.distance_km:g}",
+        "days": f"{warning.window_days:g}",
+    }  # fmt: skip
+    lines = [_reason_line(row, {**reports, **incidents}) for row in warning.reasons]
+    is_site = warning.site_id is not None
+    title = (_("Early warning near %(target)s") if is_site
+             else _("Early warning along %(target)s")) % {"target": target}  # fmt: skip
+    return AlertInput(
+        organisation_id=warning.organisation_id,
+        kind="early_warning.site" if is_site else "early_warning.route",
+        severity=warning_severity(warning.total_weight, warning.min_weight),
+        source=AlertSource.EARLY_WARNING, occurred_at=warning.window_end, title=title[:200],
+        description="\n".join([header, *(f"- {line}" for line in lines)]),
+        site_id=warning.site_id, subject_type="early_warning", subject_key=str(warning.pk),
+        lat=lat, lon=lon, place=str(target)[:300],
+        details={"early_warning_id": warning.pk, "target_kind": warning.target_kind,
+                 "route_id": warning.route_id, "total_weight": warning.total_weight,
+                 "min_weight": warning.min_weight, "window_days": warning.window_days,
+                 "distance_km": warning.distance_km, "window_start": warning.window_start.isoformat(),
+                 "window_end": warning.window_end.isoformat(),
+                 "reasons": [row.get("key") for row in warning.reasons]},
+    )  # fmt: skip
+
+
 def on_event(event: Event) -> None:
-    """core.events subscriber: incidents and detections through the rules."""
+    """core.events subscriber: incidents, detections and early warnings through the rules."""
     if event.organisation_id is None:
         return
     if event.name == "incident.reported":
         raise_alert_from_incident(event)
     elif event.name.startswith("detection."):
         raise_alert_from_detection(event)
+    elif event.name in WARNING_EVENTS:
+        raise_alert_from_warning(event)
 
 
 # An incident entered this long after it was reported is history being imported
@@ -174,6 +262,33 @@ def raise_alert_from_detection(event: Event) -> list[Any]:
     intake = running_intake()
     if intake is not None:  # raised with others in the intake's next batch
         intake.submit(item)
+        return []
+    return raise_alert(item)
+
+
+def raise_alert_from_warning(event: Event) -> list[Any]:
+    """Run an early warning through the rules, once per warning.
+
+    A warning that already has an alert (raised, then grown by a later scan) opens no
+    other; nor does one whose window ended more than a window ago (a scan over history).
+    """
+    from minewatch.alerts.models import Alert
+    from minewatch.alerts.services.alerts import raise_alert
+    from minewatch.intel.models import EarlyWarning
+
+    try:
+        item = warning_input(event)
+    except (EarlyWarning.DoesNotExist, KeyError, TypeError, ValueError) as exc:
+        logger.warning("early-warning event %s dropped: %s", event.name, exc)
+        return []
+    window = dt.timedelta(days=float(item.details["window_days"]))
+    if item.occurred_at < timezone.now() - window:
+        return []
+    already = Alert.objects.filter(
+        organisation_id=item.organisation_id, source=AlertSource.EARLY_WARNING,
+        subject_type="early_warning", subject_key=item.subject_key,
+    ).exists()  # fmt: skip
+    if already:
         return []
     return raise_alert(item)
 

@@ -121,6 +121,18 @@ def save_channel(
         return _save(actor, target, before)
 
 
+# Early warnings of the intel app (graded reports and incidents clustering near a site or a
+# route): every one from "low" up (a warning at its threshold is severity 2, see
+# alerts.subscribers.warning_severity). One alert per warning, so a day of de-duplication.
+EARLY_WARNING_RULE = (
+    "Alertas tempranas de inteligencia",
+    [],
+    ["early_warning"],
+    2,
+    1440,
+    "",
+)
+
 # Default rules for a new organisation: (name, kinds, sources, min severity, dedup minutes).
 DEFAULT_RULES = (
     ("Alarmas de intrusión y pánico (paneles SIA)", ["alarm.burglary", "alarm.perimeter",
@@ -132,6 +144,7 @@ DEFAULT_RULES = (
     ("Vigilante solitario sin reporte (hombre caído)", ["guard.no_check_in"], [], 1, 30, ""),
     ("Detecciones de convoyes y flota", [], ["detection"], 2, 10, ""),
     ("Incidentes graves reportados", [], ["incident"], 4, 30, ""),
+    EARLY_WARNING_RULE,
 )  # fmt: skip
 
 

@@ -60,6 +60,14 @@ def test_scan_publishes_early_warning_raised_for_the_alerts_app(
     assert len(raised) == 1
     assert raised[0].site_id == world.sites["a1"].pk
     assert raised[0].payload["reports"] == [f"report:{world.extra['intel_report_a'].pk}"]
+    # The effect: the alerts app turned it into one alert on that site, for company A only.
+    from minewatch.alerts.models import Alert
+
+    alerts = Alert.objects.filter(source="early_warning")
+    assert [(a.organisation_id, a.site_id, a.subject_key) for a in alerts] == [
+        (org_id, world.sites["a1"].pk, str(raised[0].payload["id"]))
+    ]
+    assert world.extra["intel_report_a"].reference in alerts[0].description
 
 
 def test_report_event_triggers_a_scan_with_default_threshold(
