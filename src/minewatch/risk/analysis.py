@@ -12,7 +12,7 @@ from typing import Any
 
 import h3
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from minewatch.core.errors import InvalidInput
@@ -27,6 +27,7 @@ from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskReg
 
 THREATS = gap_engine.THREATS
 HISTORY_DAYS = 3 * 365  # the register and loss model look at the last three years
+MIN_WINDOW_DAYS = 90  # a rate is never measured over less than a quarter of a year
 NEAR_SITE_RING = 2  # forecast cells within this many H3 rings of a site count for it
 SITE_FORECAST_RESOLUTION = 7  # ~5 km² cells: the scale of a mine and its surroundings
 
@@ -85,26 +86,74 @@ def forecast_cells(
     ]  # fmt: skip
 
 
-def forecast_per_year_near(site: Site, threat: str, now: dt.datetime) -> float | None:
-    """Forecast incidents of ``threat`` per year within a few kilometres of the site."""
-    incidents = Incident.objects.filter(organisation_id=site.organisation_id, threat=threat)
+def observation_window_days(organisation_id: int, now: dt.datetime) -> float:
+    """Days over which the organisation's incident rates are measured.
+
+    The register's history window (``HISTORY_DAYS``), or the time since the
+    organisation's first recorded incident (of any threat, anywhere) when that is
+    shorter, because before it there are no records, not zero incidents; never less
+    than ``MIN_WINDOW_DAYS``, so one fresh incident does not read as hundreds a year.
+    """
+    first = Incident.objects.filter(
+        organisation_id=organisation_id, occurred_at__lte=now
+    ).aggregate(first=Min("occurred_at"))["first"]
+    if first is None:
+        return float(HISTORY_DAYS)
+    recorded = (now - first).total_seconds() / 86400.0
+    return float(min(HISTORY_DAYS, max(MIN_WINDOW_DAYS, recorded)))
+
+
+def forecast_per_year_near(
+    site: Site, threat: str, now: dt.datetime, window_days: float | None = None
+) -> float | None:
+    """Forecast incidents of ``threat`` per year within a few kilometres of the site.
+
+    The forecast (the organisation's incidents of the threat in the observation
+    window, ``observation_window_days``) says *where*: the share of the expected
+    incidents that falls in the cells near the site. The level is the observed rate
+    over the same window (incidents / window × 365.25), not the forecast classes' own
+    scaling (events / time between the first and last event, at least one day), which
+    turns a single incident into one a day. So the forecast and the history rate are
+    measured the same way and only differ in how the incidents are spread in space.
+    """
+    window_days = window_days or observation_window_days(site.organisation_id, now)
+    incidents = Incident.objects.filter(
+        organisation_id=site.organisation_id, threat=threat,
+        occurred_at__gt=now - dt.timedelta(days=window_days), occurred_at__lte=now,
+    )  # fmt: skip
     cells = forecast_cells(incidents, days=365, resolution=SITE_FORECAST_RESOLUTION, now=now)
     if not cells:
         return None
     centre = h3.latlng_to_cell(site.lat, site.lon, SITE_FORECAST_RESOLUTION)
     near = set(h3.grid_disk(centre, NEAR_SITE_RING))
-    return float(sum(c["expected"] for c in cells if c["cell"] in near))
+    total = sum(c["expected"] for c in cells)
+    share = sum(c["expected"] for c in cells if c["cell"] in near) / total if total else 0.0
+    return share * incidents.count() / window_days * 365.25
 
 
 def suggest(site: Site, threat: str, now: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
-    """Suggested likelihood (1–5) from the site's incident history and the forecast, with why."""
+    """Suggested likelihood (1–5) from the site's incident history and the forecast, with why.
+
+    Rule: both rates are incidents per year over the same observation window
+    (``observation_window_days``: three years, or since the organisation's first
+    incident if shorter, at least 90 days). History counts the site's incidents of
+    the threat in that window; the forecast spreads the organisation's incidents of
+    the threat in that window over H3 cells and takes the share near the site. The
+    higher of the two is mapped to 1..5 by the engine's thresholds
+    (``register.suggest_likelihood``). One incident in three years is 0.33 a year:
+    "unlikely" (2).
+    """
     now = now or timezone.now()
-    since = now - dt.timedelta(days=HISTORY_DAYS)
-    count = Incident.objects.filter(site=site, threat=threat, occurred_at__gte=since).count()
-    forecast = forecast_per_year_near(site, threat, now)
-    value = register_engine.suggest_likelihood(count, HISTORY_DAYS, forecast_per_year=forecast)
-    basis = {"incidents": count, "period_days": HISTORY_DAYS,
-             "history_per_year": round(count / HISTORY_DAYS * 365.25, 3),
+    window_days = observation_window_days(site.organisation_id, now)
+    since = now - dt.timedelta(days=window_days)
+    count = Incident.objects.filter(
+        site=site, threat=threat, occurred_at__gt=since, occurred_at__lte=now
+    ).count()
+    forecast = forecast_per_year_near(site, threat, now, window_days)
+    value = register_engine.suggest_likelihood(count, window_days, forecast_per_year=forecast)
+    basis = {"incidents": count, "period_days": round(window_days, 1),
+             "window_start": since.isoformat(),
+             "history_per_year": round(count / window_days * 365.25, 3),
              "forecast_per_year": None if forecast is None else round(forecast, 3),
              "computed_at": now.isoformat()}  # fmt: skip
     return value, basis
@@ -123,18 +172,25 @@ def deployed_for(site: Site) -> dict[str, float]:
 
 
 def threat_levels(site: Site) -> dict[str, float]:
-    """Level 0..1 per threat: the register's inherent score / 25, else history × severity."""
+    """Level 0..1 per threat: the register's inherent score / 25, else history × severity.
+
+    Without a register entry the likelihood is suggested from the site's history alone,
+    over the same observation window as ``suggest``.
+    """
     entries = {e.threat: e for e in RiskRegisterEntry.objects.filter(site=site)}
-    since = timezone.now() - dt.timedelta(days=HISTORY_DAYS)
+    now = timezone.now()
+    window_days = observation_window_days(site.organisation_id, now)
+    since = now - dt.timedelta(days=window_days)
     counts = Counter(
-        Incident.objects.filter(site=site, occurred_at__gte=since).values_list("threat", flat=True)
-    )
+        Incident.objects.filter(site=site, occurred_at__gt=since, occurred_at__lte=now)
+        .values_list("threat", flat=True)
+    )  # fmt: skip
     levels = {}
     for threat in THREATS:
         if threat in entries:
             levels[threat] = entries[threat].inherent_score / 25
         else:
-            likelihood = register_engine.suggest_likelihood(counts.get(threat, 0), HISTORY_DAYS)
+            likelihood = register_engine.suggest_likelihood(counts.get(threat, 0), window_days)
             levels[threat] = likelihood * 3 / 25  # impact "moderate" until someone rates it
     return levels
 
