@@ -11,7 +11,7 @@ pooled rate, so they are skipped (and counted in ``days_without_events``).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +24,7 @@ from minewatch.risk.engine.metrics import expected_hits_at_coverage, hit_rate_an
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_METHODS = ("naive", "kde", "sepp", "blend", "mixture")
 DEFAULT_COVERAGES = (0.05, 0.10, 0.20)
+COVARIATE_METHODS = ("mixture",)  # the methods that take covariate maps
 
 
 def _check_start(start: datetime) -> float:
@@ -66,6 +67,7 @@ def run_backtest(
     method_params: dict[str, dict] | None = None,
     study_area: StudyArea | None = None,
     threat: str | None = None,
+    covariates: Callable[[StudyArea], Mapping[str, np.ndarray]] | None = None,
 ) -> dict:
     """Backtest forecast methods day by day and pool hit rate and PAI.
 
@@ -90,6 +92,9 @@ def run_backtest(
         Explicit cells to rank; default: cells covering the events' hull.
     threat : str, optional
         Keep only events of this threat (needs a threat column).
+    covariates : callable, optional
+        ``covariates(area)`` returns static maps per cell (e.g. nearness to routes and
+        sites, :mod:`.covariates`), given to the methods that take them (``mixture``).
 
     Returns
     -------
@@ -119,10 +124,12 @@ def run_backtest(
     cells = cells[inside][order]
     t_days = (events.t_s[inside][order] - start_s) / SECONDS_PER_DAY
     params = method_params or {}
+    maps = dict(covariates(area)) if covariates is not None else {}
     models, setup = {}, {}
     for name in methods:
         began = time.perf_counter()
-        models[name] = make_method(name, area, **params.get(name, {}))
+        extra = {"covariates": maps} if maps and name in COVARIATE_METHODS else {}
+        models[name] = make_method(name, area, **{**extra, **params.get(name, {})})
         setup[name] = time.perf_counter() - began
     totals = {name: [np.zeros(len(coverages)), 0.0, 0.0] for name in methods}
     test_events = predicted_days = 0
@@ -144,6 +151,7 @@ def run_backtest(
             totals[name][1] += fit_s
             totals[name][2] += predict_s
     summary = _summary(area, days, predicted_days, test_events, coverages, totals, setup)
+    summary["covariates"] = sorted(maps)
     summary["daily"] = daily
     return summary
 

@@ -15,7 +15,9 @@ The forecast is a mixture of normalised maps, each a probability per cell:
 * ``kde b`` — past events spread by a Gaussian of ``b`` cell edges;
 * ``recent b h`` — the same with events weighted ``2^(-age/h)`` (self-excitation);
 * ``count h`` — time-decayed counts (a slow drift of where events happen);
-* ``uniform`` — the cell's share of the study area (the floor).
+* ``uniform`` — the cell's share of the study area (the floor);
+* ``covariate …`` — optional static maps the domain gives for free (nearness to
+  routes, sites, risk zones: :mod:`.covariates`), weighed like the others.
 
 Its weights ``π`` maximise the leave-future-out log-likelihood
 ``Σ_i log Σ_k π_k f_k(c_i | events before day_i)`` over the last
@@ -35,6 +37,7 @@ import h3
 import numpy as np
 from scipy import sparse
 
+from minewatch.risk.engine.covariates import check_covariates
 from minewatch.risk.engine.grid import StudyArea, check_prior, gaussian_operator
 
 DEFAULT_BANDWIDTHS_EDGES = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -107,6 +110,9 @@ class KernelMixture:
         Most EM steps per fit.
     prior : numpy.ndarray, optional
         Covariate prior per cell (>= 0) multiplying the forecast.
+    covariates : mapping of str to numpy.ndarray, optional
+        Static maps per cell (>= 0; e.g. :func:`.covariates.geography_maps`), each a
+        further component whose weight is fitted with the others.
 
     Examples
     --------
@@ -127,6 +133,7 @@ class KernelMixture:
         min_past_events: int = 5,
         iterations: int = 200,
         prior: np.ndarray | None = None,
+        covariates: dict[str, np.ndarray] | None = None,
     ) -> None:
         _check(bandwidths_edges, recent, count_half_lives, window_events, min_past_events)
         self.area = area
@@ -145,6 +152,11 @@ class KernelMixture:
             *((f"count {h:g}d", identity, h) for h in count_half_lives),
         ]
         self.area_share = area.area_m2 / area.total_area_m2
+        # static maps by component position: the floor, then the covariates
+        self.static: dict[int, np.ndarray] = {1: self.area_share}
+        for name, values in check_covariates(area, covariates).items():
+            self.static[len(self.components)] = values
+            self.components.append((f"covariate {name}", None, None))
         self.window_events, self.min_past_events = window_events, min_past_events
         self.iterations = iterations
         self.prior = check_prior(area, prior)
@@ -212,7 +224,7 @@ class KernelMixture:
         per_cell: dict[float | None, np.ndarray] = {}
         for k, (_, operator, half_life) in enumerate(self.components):
             if operator is None:
-                out[:, k] = self.area_share[at_cells]
+                out[:, k] = self.static[k][at_cells]
                 continue
             if half_life not in per_cell:
                 per_cell[half_life] = self._weights_per_cell(n_past, now_day, half_life)
