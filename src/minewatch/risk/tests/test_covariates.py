@@ -1,0 +1,43 @@
+"""The organisations' geography as forecast covariates, scoped to what the reader may see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minewatch.geo import services as geo_services
+from minewatch.risk.covariates import covariates_for, geography_covariates
+from minewatch.risk.engine.grid import build_study_area
+
+pytestmark = pytest.mark.django_db
+
+
+def corridor_area():
+    """H3 res 7 cells around the Las Bambas → Espinar road of the test world."""
+    t = np.linspace(0, 1, 40)
+    lat, lon = -14.068 + (-14.793 + 14.068) * t, -72.318 + (-71.413 + 72.318) * t
+    return build_study_area(lat, lon, 7)
+
+
+def test_routes_sites_and_risk_zones_become_named_maps(world):
+    area = corridor_area()
+    maps = geography_covariates(area)
+    assert sorted(maps) == ["routes 1 km", "routes 3 km", "sites 2 km", "sites 5 km"]
+    assert all(m.sum() == pytest.approx(1.0) for m in maps.values())
+    (las_bambas,) = area.locate(np.array([-14.068]), np.array([-72.318]))
+    assert np.argmax(maps["sites 2 km"]) == las_bambas
+    geo_services.save_zone(
+        actor=world.users["security_manager"], organisation=world.orgs["a"],
+        name="Tramo crítico", kind="high_risk", center_lat=-14.4, center_lon=-71.9, radius_m=3000,
+    )  # fmt: skip
+    assert "zones 1 km" in geography_covariates(area)  # perimeters are not risk zones
+
+
+def test_a_reader_only_gets_the_geography_they_may_see(world):
+    area = corridor_area()
+    assert sorted(covariates_for(user=world.users["security_manager"])(area)) == [
+        "routes 1 km", "routes 3 km", "sites 2 km", "sites 5 km",
+    ]  # fmt: skip
+    # the other company's road and mine are 700 km away and its own; nothing of company a leaks
+    assert covariates_for(user=world.users["b-manager"])(area) == {}
+    assert covariates_for(organisation_ids=[world.orgs["b"].pk])(area) == {}
