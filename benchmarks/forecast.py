@@ -44,6 +44,7 @@ from shapely.geometry import Point
 from shapely.ops import unary_union
 
 from minewatch.risk.engine.backtest import DEFAULT_METHODS, run_backtest
+from minewatch.risk.engine.covariates import geography_maps
 from minewatch.risk.engine.events import EventSet, load_events_csv
 from minewatch.risk.engine.grid import (
     gaussian_operator,
@@ -291,6 +292,38 @@ def load_demo(seed: int = 11) -> tuple[EventSet, datetime, int, int]:
     return events, datetime(2024, 7, 1, tzinfo=UTC), 183, 7
 
 
+_DEMO_DIR = tempfile.TemporaryDirectory(prefix="mw-forecast-demo-")  # removed at exit
+DEMO_ENV = {
+    "MINEWATCH_DATA_DIR": _DEMO_DIR.name,
+    "MINEWATCH_DATABASE_URL": f"sqlite:///{_DEMO_DIR.name}/demo.sqlite3",  # the demo's own
+}
+
+
+def _demo_django() -> None:
+    """Django in this process, on the demo database built by :func:`load_demo_incidents`."""
+    from minewatch.cli.base import setup_django
+
+    load_demo_incidents()
+    os.environ.update(DEMO_ENV)
+    setup_django()
+
+
+def demo_incidents_covariates(area) -> dict:
+    """The demo's routes, sites and risk zones (every organisation's) as covariate maps."""
+    _demo_django()
+    from minewatch.risk.covariates import covariates_for
+
+    return covariates_for()(area)
+
+
+def demo_site_covariates(area) -> dict:
+    """The demo-like generator's sites (mines and corridor towns) as covariate maps."""
+    lat = np.array([s[1] for s in DEMO_SITES_DEG])
+    lon = np.array([s[2] for s in DEMO_SITES_DEG])
+    x_m, y_m = project_m(lat, lon, area.origin_lat, area.origin_lon)
+    return geography_maps(area, sites=[Point(x, y) for x, y in zip(x_m, y_m, strict=True)])
+
+
 @functools.cache
 def load_demo_incidents() -> tuple[EventSet, datetime, int, int]:
     """The demo's own incidents: ``minewatch demo`` into a fresh SQLite database, exported.
@@ -300,21 +333,16 @@ def load_demo_incidents() -> tuple[EventSet, datetime, int, int]:
     ``minewatch risk export-events``, the CLI an analyst would use. The last
     183 days are predicted.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MINEWATCH_")}
-        env.update(
-            MINEWATCH_DATA_DIR=tmp,
-            MINEWATCH_DATABASE_URL=f"sqlite:///{tmp}/demo.sqlite3",  # the demo's own database
-            PYTHONPATH=str(ROOT.parent / "src"),
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINEWATCH_")}
+    env.update(DEMO_ENV, PYTHONPATH=str(ROOT.parent / "src"))
+    out = Path(DEMO_ENV["MINEWATCH_DATA_DIR"]) / "incidents.csv"
+    for command in (["demo", "--no-serve"], ["risk", "export-events", "--out", str(out)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "minewatch", *command], env=env, capture_output=True
         )
-        out = Path(tmp) / "incidents.csv"
-        for command in (["demo", "--no-serve"], ["risk", "export-events", "--out", str(out)]):
-            done = subprocess.run(
-                [sys.executable, "-m", "minewatch", *command], env=env, capture_output=True
-            )
-            if done.returncode:
-                sys.exit(f"minewatch {' '.join(command)} failed:\n{done.stderr.decode()[-2000:]}")
-        events = load_events_csv(out).events
+        if done.returncode:
+            sys.exit(f"minewatch {' '.join(command)} failed:\n{done.stderr.decode()[-2000:]}")
+    events = load_events_csv(out).events
     last_day = events.t_s.max() - events.t_s.max() % DAY_S
     days = 183
     return events, datetime.fromtimestamp(last_day - (days - 1) * DAY_S, tz=UTC), days, 7
@@ -329,13 +357,10 @@ def demo_incidents_oracle(samples: int = 400_000, seed: int = 5) -> dict:
     vertex every ~330 m of the road). Sampled from the demo's own tables
     (``incidents.demo.HOTSPOTS``, ``geo.peru_places``), scored on the test days.
     """
-    from minewatch.cli.base import setup_django
+    _demo_django()  # incidents.demo imports Django models
+    from minewatch.geo.peru_places import MINES, PORTS, SOUTHERN_CORRIDOR, densify
+    from minewatch.incidents.demo import HOTSPOTS
 
-    with tempfile.TemporaryDirectory() as tmp:  # incidents.demo imports Django models
-        os.environ.setdefault("MINEWATCH_DATA_DIR", tmp)
-        setup_django()
-        from minewatch.geo.peru_places import MINES, PORTS, SOUTHERN_CORRIDOR, densify
-        from minewatch.incidents.demo import HOTSPOTS
     places = {p.key: (p.lat, p.lon) for p in (*MINES, *PORTS)}
     corridor = np.array([(lat, lon) for lon, lat in densify(SOUTHERN_CORRIDOR)])
     events, start, days, resolution = load_demo_incidents()
@@ -375,6 +400,9 @@ DATASETS = {
     "demo": load_demo,
     "demo-incidents": load_demo_incidents,
 }
+# Geography the system knows before any incident (the mixture weighs it by likelihood);
+# Chicago, burkitt and SYNTHETIC come with none.
+COVARIATES = {"demo": demo_site_covariates, "demo-incidents": demo_incidents_covariates}
 
 
 def study_geometry(name: str, events: EventSet, resolution: int):
@@ -583,13 +611,24 @@ def minewatch_rows(ours: dict) -> dict:
     }
 
 
+def _without_covariates(name: str, events, start, days: int, area) -> dict:
+    """The default method again without the dataset's covariates (a row to compare), if any."""
+    if name not in COVARIATES:
+        return {}
+    plain = run_backtest(events, start, days, (DEFAULT_METHOD,), study_area=area)
+    row = minewatch_rows(plain)[f"minewatch {DEFAULT_METHOD}"]
+    return {f"minewatch {DEFAULT_METHOD} (no covariates)": row}
+
+
 def benchmark_dataset(name: str, opencp_methods, ours_methods, days_cap=None) -> dict:
     events, start, days, resolution = DATASETS[name]()
     days = min(days, days_cap or days)
     geometry, origin_lat, origin_lon = study_geometry(name, events, resolution)
     area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
-    ours = run_backtest(events, start, days, ours_methods, study_area=area)
-    rows = minewatch_rows(ours)
+    ours = run_backtest(
+        events, start, days, ours_methods, study_area=area, covariates=COVARIATES.get(name)
+    )
+    rows = {**minewatch_rows(ours), **_without_covariates(name, events, start, days, area)}
     cell_m = float(np.sqrt(area.area_m2.mean()))
     tiles = list(getattr(geometry, "geoms", [geometry])) if name in SITE_DISCS else None
     if name in SITE_DISCS and "sepp" in opencp_methods:  # did not finish one site in 15 min
@@ -718,8 +757,14 @@ def design_dataset(name: str, ours_methods, opencp_methods=()) -> dict:
     area = hex_study_area(geometry, origin_lat, origin_lon, events, resolution)
     past = events.select(events.t_s < start.timestamp())
     first = datetime.fromtimestamp(start.timestamp() - DESIGN_DAYS[name] * DAY_S, tz=UTC)
-    ours = run_backtest(past, first, DESIGN_DAYS[name], ours_methods, study_area=area)
-    rows = minewatch_rows(ours)
+    ours = run_backtest(
+        past, first, DESIGN_DAYS[name], ours_methods, study_area=area,
+        covariates=COVARIATES.get(name),
+    )  # fmt: skip
+    rows = {
+        **minewatch_rows(ours),
+        **_without_covariates(name, past, first, DESIGN_DAYS[name], area),
+    }
     if opencp_methods:
         cell_m = float(np.sqrt(area.area_m2.mean()))
         tiles = list(getattr(geometry, "geoms", [geometry])) if name in SITE_DISCS else None
