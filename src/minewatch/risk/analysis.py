@@ -23,7 +23,12 @@ from minewatch.risk.engine import losses as loss_engine
 from minewatch.risk.engine import register as register_engine
 from minewatch.risk.engine.forecast import METHODS, History, make_method
 from minewatch.risk.engine.grid import check_resolution, study_area_from_cells
-from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskRegisterEntry
+from minewatch.risk.models import (
+    ControlEffectiveness,
+    DeployedControl,
+    RiskBands,
+    RiskRegisterEntry,
+)
 
 THREATS = gap_engine.THREATS
 HISTORY_DAYS = 3 * 365  # the register and loss model look at the last three years
@@ -159,6 +164,22 @@ def suggest(site: Site, threat: str, now: dt.datetime | None = None) -> tuple[in
     return value, basis
 
 
+def bands_for(organisation_id: int | None) -> tuple[tuple[int, str], ...]:
+    """The organisation's risk bands, or the engine's defaults when it has set none."""
+    row = RiskBands.objects.filter(organisation_id=organisation_id).first()
+    if row is None:
+        return register_engine.DEFAULT_BANDS
+    return tuple((int(low), str(name)) for low, name in row.bands)
+
+
+def band_legend(organisation_id: int | None) -> list[dict[str, Any]]:
+    """Name, score range and label of each band, lowest first (API and the pages' legend)."""
+    from minewatch.risk.choices import band_label
+
+    return [{"name": name, "min_score": low, "max_score": high, "label": str(band_label(name))}
+            for name, low, high in register_engine.band_ranges(bands_for(organisation_id))]  # fmt: skip
+
+
 def matrix_for(organisation_id: int) -> dict[str, dict[str, float]]:
     """The engine's default matrix with this organisation's edits applied."""
     overrides: dict[str, dict[str, float]] = {}
@@ -225,7 +246,11 @@ def _yearly_counts_and_losses(site: Site, threat: str, now: dt.datetime):
 
 def site_losses(site: Site, proposed: list[str], *, seed: int = 0, years: int = 20_000,
                 now: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
-    """Annual loss per threat with today's controls and with ``proposed`` ones added (quality 1)."""
+    """Annual loss per threat with today's controls and with ``proposed`` ones added (quality 1).
+
+    ``total`` is the site's whole annual loss (all threats in the same simulated years;
+    each threat has its own random stream from ``seed``).
+    """
     now = now or timezone.now()
     matrix = matrix_for(site.organisation_id)
     current = deployed_for(site)
@@ -233,22 +258,28 @@ def site_losses(site: Site, proposed: list[str], *, seed: int = 0, years: int = 
     if unknown:
         raise InvalidInput(f"unknown control(s) {unknown}", field="controls")
     with_proposed = {**current, **dict.fromkeys(proposed, 1.0)}
-    per_threat = {}
+    inputs, per_threat = {}, {}
     for threat in THREATS:
         counts, losses = _yearly_counts_and_losses(site, threat, now)
         current_cov = gap_engine.threat_coverage(threat, current, matrix)[0]
         proposed_cov = gap_engine.threat_coverage(threat, with_proposed, matrix)[0]
-        result = loss_engine.cost_of_inaction(counts, losses, proposed_cov,
-                                              min(current_cov, 0.99), years, seed)  # fmt: skip
+        inputs[threat] = (counts, losses, proposed_cov, min(current_cov, 0.99))
         per_threat[threat] = {
             "yearly_counts": counts, "losses_observed": len(losses),
             "current_coverage": round(current_cov, 4), "proposed_coverage": round(proposed_cov, 4),
-            "without_controls": _summary(result["without_controls"]),
-            "with_controls": _summary(result["with_controls"]),
-            "expected_saving_usd": round(float(result["expected_saving_usd"]), 2),
         }  # fmt: skip
+    results = loss_engine.portfolio_cost_of_inaction(inputs, years, seed)
+    for threat, row in per_threat.items():
+        row.update(_comparison(results[threat]))
     return {"site": site.pk, "site_name": site.name, "proposed_controls": proposed,
-            "seed": seed, "simulated_years": years, "threats": per_threat}  # fmt: skip
+            "seed": seed, "simulated_years": years, "threats": per_threat,
+            "total": _comparison(results["total"])}  # fmt: skip
+
+
+def _comparison(result: dict[str, Any]) -> dict[str, Any]:
+    return {"without_controls": _summary(result["without_controls"]),
+            "with_controls": _summary(result["with_controls"]),
+            "expected_saving_usd": round(float(result["expected_saving_usd"]), 2)}  # fmt: skip
 
 
 def _summary(summary: loss_engine.LossSummary) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,18 +16,26 @@ from rest_framework.routers import BaseRouter
 
 from minewatch.core.api import TenantViewSetMixin, VisibleRelatedField
 from minewatch.core.errors import InvalidInput
+from minewatch.core.models import Organisation
+from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
 from minewatch.risk import analysis, services
 from minewatch.risk.choices import CONTROLS
 from minewatch.risk.engine.gaps import DEFAULT_EFFECTIVENESS, THREATS
+from minewatch.risk.engine.register import BAND_NAMES
 from minewatch.risk.filtersets import (
     ControlEffectivenessFilterSet,
     DeployedControlFilterSet,
     RiskRegisterEntryFilterSet,
 )
-from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskRegisterEntry
+from minewatch.risk.models import (
+    ControlEffectiveness,
+    DeployedControl,
+    RiskBands,
+    RiskRegisterEntry,
+)
 
 
 class RiskRegisterEntrySerializer(serializers.ModelSerializer):
@@ -220,6 +229,47 @@ def controls_view(request: Request) -> Response:
     ])  # fmt: skip
 
 
+def _bands_organisation(request: Request) -> Organisation:
+    """The organisation whose bands are asked for: one's own; a superuser names any."""
+    raw = request.query_params.get("organisation")
+    user = request.user
+    if raw in (None, ""):
+        if user.organisation_id is None:
+            raise InvalidInput("name the organisation (?organisation=id)", field="organisation")
+        return user.organisation
+    if not raw.isdigit():
+        raise InvalidInput(f"{raw!r} is not an organisation id", field="organisation")
+    if not user.is_superuser and int(raw) != user.organisation_id:
+        raise Http404  # never confirm that another organisation exists
+    return get_object_or_404(Organisation.objects.all(), pk=int(raw))
+
+
+def _bands_body(request: Request, organisation: Organisation) -> dict[str, Any]:
+    return {"organisation": organisation.pk,
+            "bands": analysis.band_legend(organisation.pk),
+            "is_default": not RiskBands.objects.filter(organisation=organisation).exists(),
+            "names": list(BAND_NAMES),
+            "can_edit": has_capability(request.user, "manage_sites")}  # fmt: skip
+
+
+@extend_schema(parameters=[OpenApiParameter("organisation", int)], request=dict, responses=dict)
+@api_view(["GET", "PUT"])
+def bands_view(request: Request) -> Response:
+    """The organisation's risk bands (score ranges 1–25); its security managers change them.
+
+    PUT ``{"bands": [{"name": "low", "min_score": 1}, {"name": "medium", "min_score": 5},
+    ...]}`` (``max_score`` optional, checked). Changing them re-bands the register.
+    """
+    organisation = _bands_organisation(request)
+    if request.method == "PUT":
+        body = request.data if isinstance(request.data, dict) else {}
+        if "bands" not in body:
+            raise InvalidInput("bands is required", field="bands")
+        services.set_risk_bands(actor=request.user, bands=body["bands"],
+                                organisation=organisation)  # fmt: skip
+    return Response(_bands_body(request, organisation))
+
+
 def register(router: BaseRouter) -> None:
     """Add this app's endpoints to the API router."""
     router.register("risk-register", RiskRegisterEntryViewSet)
@@ -232,4 +282,5 @@ api_urls = [
     path("risk/losses/", losses_view, name="api-risk-losses"),
     path("risk/forecast/", forecast_view, name="api-risk-forecast"),
     path("risk/controls/", controls_view, name="api-risk-controls"),
+    path("risk/bands/", bands_view, name="api-risk-bands"),
 ]

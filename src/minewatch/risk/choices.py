@@ -7,8 +7,13 @@ render time like the incident taxonomy's.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import pgettext_lazy
+
 from minewatch.incidents.choices import bilingual
 from minewatch.risk.engine.gaps import DEFAULT_EFFECTIVENESS
+from minewatch.risk.engine.register import BAND_NAMES
 
 # (code, Spanish, English) — the controls the seed names.
 CONTROLS: tuple[tuple[str, str, str], ...] = (
@@ -37,3 +42,25 @@ CONTROL_LABELS = {code: (es, en) for code, es, en in CONTROLS}
 CONTROL_CHOICES = [(code, bilingual(es, en)) for code, es, en in CONTROLS]
 
 assert set(CONTROL_CODES) == set(DEFAULT_EFFECTIVENESS), "catalogue and default matrix differ"
+
+# Risk band names (risk.engine.register.BAND_NAMES), translated; "riesgo alto" etc.
+BAND_LABELS: dict[str, Any] = {
+    "very_low": pgettext_lazy("risk band", "very low"),
+    "low": pgettext_lazy("risk band", "low"),
+    "medium": pgettext_lazy("risk band", "medium"),
+    "high": pgettext_lazy("risk band", "high"),
+    "very_high": pgettext_lazy("risk band", "very high"),
+    "extreme": pgettext_lazy("risk band", "extreme"),
+}
+assert set(BAND_LABELS) == set(BAND_NAMES), "band labels and the engine's band names differ"
+
+
+def band_label(name: str) -> Any:
+    """The translated label of a band name (the name itself if unknown)."""
+    return BAND_LABELS.get(name, name)
+
+
+def control_label(code: str) -> Any:
+    """The label of a control code in the active language (the code itself if unknown)."""
+    labels = CONTROL_LABELS.get(code)
+    return code if labels is None else bilingual(*labels)

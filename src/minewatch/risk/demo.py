@@ -52,7 +52,8 @@ def load(context: Any) -> None:
             count += 1
     for key, threat, impact in ENTRIES:
         site = context.sites[key]
-        services.save_register_entry(actor=_owner_user(context, site), site=site, threat=threat,
-                                     impact=impact, notes="Synthetic demo rating",
+        owner = _owner_user(context, site)
+        services.save_register_entry(actor=owner, site=site, threat=threat, impact=impact,
+                                     owner=owner, notes="Synthetic demo rating",
                                      now=context.now)  # fmt: skip
     context.summary.append(f"{count} deployed controls, {len(ENTRIES)} risk register entries")

@@ -113,3 +113,25 @@ class DeployedControl(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.site}: {self.control} ({self.quality:.1f})"
+
+
+class RiskBands(TenantModel):
+    """An organisation's risk bands: lower score bound and name of each, ascending from 1.
+
+    Without a row the engine's ``DEFAULT_BANDS`` apply (1–4 low, 5–9 medium, 10–19 high,
+    20–25 extreme). Stored as ``[[low, name], ...]``; checked by
+    ``risk.engine.register.check_bands`` with the known ``BAND_NAMES``.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="risk_bands"
+    )
+    bands = models.JSONField(_("risk bands"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("risk bands")
+        verbose_name_plural = _("risk bands")
+
+    def __str__(self) -> str:
+        return ", ".join(f"{low}+ {name}" for low, name in self.bands)

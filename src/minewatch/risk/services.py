@@ -1,4 +1,5 @@
-"""Every write of the risk app: register entries, the effectiveness matrix, deployed controls."""
+"""Every write of the risk app: register entries, the effectiveness matrix, deployed controls,
+the organisation's risk bands."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from minewatch.core import audit
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.events import Event, publish
+from minewatch.core.models import Organisation
 from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
@@ -19,7 +21,12 @@ from minewatch.risk import analysis
 from minewatch.risk.choices import CONTROL_CODES
 from minewatch.risk.engine import gaps as gap_engine
 from minewatch.risk.engine import register as register_engine
-from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskRegisterEntry
+from minewatch.risk.models import (
+    ControlEffectiveness,
+    DeployedControl,
+    RiskBands,
+    RiskRegisterEntry,
+)
 
 
 def _require(actor: Any, capability: str, what: str) -> None:
@@ -62,9 +69,13 @@ def _control(value: Any) -> str:
     return value
 
 
-def _score(entry: RiskRegisterEntry) -> None:
-    """Fill inherent and residual risk from the chosen ratings and the site's coverage."""
-    inherent = register_engine.score_risk(entry.likelihood, entry.impact)
+def _score(entry: RiskRegisterEntry, bands: Any = None) -> None:
+    """Fill inherent and residual risk from the chosen ratings and the site's coverage.
+
+    Bands are the organisation's (``analysis.bands_for``) unless given.
+    """
+    bands = bands or analysis.bands_for(entry.organisation_id)
+    inherent = register_engine.score_risk(entry.likelihood, entry.impact, bands)
     entry.inherent_score, entry.inherent_band = inherent.score, inherent.band
     matrix = analysis.matrix_for(entry.organisation_id)
     coverage = gap_engine.threat_coverage(entry.threat, analysis.deployed_for(entry.site), matrix)
@@ -72,7 +83,7 @@ def _score(entry: RiskRegisterEntry) -> None:
     entry.residual_likelihood = register_engine.residual_likelihood(
         entry.likelihood, entry.coverage
     )
-    residual = register_engine.score_risk(entry.residual_likelihood, entry.impact)
+    residual = register_engine.score_risk(entry.residual_likelihood, entry.impact, bands)
     entry.residual_score, entry.residual_band = residual.score, residual.band
 
 
@@ -177,4 +188,83 @@ def deploy_control(
     audit.record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE,
                  instance=row, before=before, after=audit.snapshot(row))  # fmt: skip
     _rescore_site(site)
+    return row
+
+
+def _parse_bands(value: Any) -> tuple[tuple[int, str], ...]:
+    """``[{"name": "low", "min_score": 1, "max_score": 4}, ...]`` → ((1, "low"), ...), checked.
+
+    ``max_score`` is optional; when given it must be the next band's ``min_score`` − 1
+    (25 for the last), so what a person reads as the ranges is what is stored.
+    """
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("bands must be a non-empty list of {name, min_score[, max_score]}",
+                           field="bands")  # fmt: skip
+    parsed = []
+    for index, band in enumerate(value):
+        if not isinstance(band, dict) or set(band) - {"name", "min_score", "max_score"}:
+            raise InvalidInput(f"band {index + 1}: an object with name, min_score and optionally "
+                               "max_score", field="bands")  # fmt: skip
+        low = band.get("min_score")
+        if isinstance(low, bool) or not isinstance(low, int):
+            raise InvalidInput(f"band {index + 1}: min_score must be a whole score, got {low!r}",
+                               field="bands")  # fmt: skip
+        parsed.append((low, band.get("name")))
+    try:
+        register_engine.check_bands(parsed, names=register_engine.BAND_NAMES)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="bands") from None
+    ranges = register_engine.band_ranges(parsed)
+    for index, (band, (_name, _low, high)) in enumerate(zip(value, ranges, strict=True)):
+        if "max_score" in band and band["max_score"] != high:
+            raise InvalidInput(f"band {index + 1}: max_score {band['max_score']!r} leaves a gap "
+                               f"or overlap; it must be {high} (next band's min_score − 1, or 25)",
+                               field="bands")  # fmt: skip
+    return tuple(parsed)
+
+
+def _organisation_for(actor: Any, organisation: Any) -> Organisation:
+    """The actor's organisation; a platform superuser must name one."""
+    org_id = getattr(organisation, "pk", organisation)
+    if getattr(actor, "is_superuser", False) and org_id is not None:
+        found = Organisation.objects.filter(pk=org_id).first()
+    elif org_id is not None and org_id != actor.organisation_id:
+        found = None
+    else:
+        found = actor.organisation
+    if found is None:
+        raise InvalidInput(f"unknown organisation {org_id!r}", field="organisation")
+    return found
+
+
+@transaction.atomic
+def set_risk_bands(*, actor: Any, bands: Any, organisation: Any = None) -> RiskBands:
+    """Set the organisation's risk bands and re-band every entry of its register, audited.
+
+    Only its security managers (and admins) may; the bands are checked by the engine
+    (contiguous from 1 to 25, each holding a reachable score, known names from least to
+    most severe). Every register entry of the organisation gets its inherent and residual
+    band from the new bands in the same transaction, and each changed entry is audited.
+    """
+    _require(actor, "manage_sites", "change the risk bands")
+    org = _organisation_for(actor, organisation)
+    parsed = _parse_bands(bands)
+    row = RiskBands.objects.select_for_update().filter(organisation=org).first()
+    before = audit.snapshot(row) if row else None
+    row = row or RiskBands(organisation=org)
+    row.bands = [[low, name] for low, name in parsed]
+    row.full_clean()
+    row.save()
+    audit.record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE,
+                 instance=row, before=before, after=audit.snapshot(row))  # fmt: skip
+    for entry in RiskRegisterEntry.objects.select_for_update().filter(organisation=org):
+        old = audit.snapshot(entry)
+        inherent = register_engine.score_risk(entry.likelihood, entry.impact, parsed)
+        residual = register_engine.score_risk(entry.residual_likelihood, entry.impact, parsed)
+        if (inherent.band, residual.band) == (entry.inherent_band, entry.residual_band):
+            continue
+        entry.inherent_band, entry.residual_band = inherent.band, residual.band
+        entry.save(update_fields=["inherent_band", "residual_band", "updated_at"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=entry, before=old,
+                     after=audit.snapshot(entry), note="re-banded: risk bands changed")  # fmt: skip
     return row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -10,7 +12,7 @@ from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
 from minewatch.incidents.choices import THREAT_CHOICES
 from minewatch.risk import analysis
-from minewatch.risk.choices import CONTROL_LABELS
+from minewatch.risk.choices import CONTROL_LABELS, band_label, control_label
 from minewatch.risk.models import DeployedControl, RiskRegisterEntry
 
 THREAT_LABELS = dict(THREAT_CHOICES)
@@ -22,29 +24,51 @@ def _cell_class(gap: float, imbalance: bool) -> str:
     return "gap-high" if gap >= 0.3 else "gap-medium" if gap >= 0.15 else "gap-low"
 
 
+def _legends(sites: list[Site]) -> list[dict[str, Any]]:
+    """One band legend per organisation owning one of ``sites`` (usually one)."""
+    owners: dict[int, Any] = {}
+    for site in sites:
+        owners.setdefault(site.organisation_id, site.organisation)
+    return [{"organisation": org, "bands": analysis.band_legend(org_id)}
+            for org_id, org in owners.items()]  # fmt: skip
+
+
 @login_required
 def heatmap(request: HttpRequest) -> HttpResponse:
     """Gap per site and threat; a red cell is a structural imbalance (high threat, low coverage)."""
+    sites = list(restrict(Site.objects.select_related("organisation"), request.user))
     rows = []
-    for site in restrict(Site.objects.all(), request.user):
+    for site in sites:
         gaps = {g["threat"]: g for g in analysis.site_gaps(site)}
         rows.append({"site": site, "cells": [
-            {**gaps[t], "css": _cell_class(gaps[t]["gap"], gaps[t]["is_structural_imbalance"])}
+            {**gaps[t], "label": THREAT_LABELS.get(t, t),
+             "css": _cell_class(gaps[t]["gap"], gaps[t]["is_structural_imbalance"])}
             for t in analysis.THREATS]})  # fmt: skip
     threats = [THREAT_LABELS.get(t, t) for t in analysis.THREATS]
-    return render(request, "risk/heatmap.html", {"rows": rows, "threats": threats})
+    return render(request, "risk/heatmap.html", {
+        "rows": rows, "threats": threats, "legends": _legends(sites),
+    })  # fmt: skip
 
 
 @login_required
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One site: register, deployed controls, gaps and the cost of inaction (seeded Monte Carlo)."""
-    site = get_object_or_404(restrict(Site.objects.all(), request.user), pk=pk)
+    site = get_object_or_404(restrict(Site.objects.select_related("organisation"), request.user),
+                             pk=pk)  # fmt: skip
     proposed = [c for c in request.GET.getlist("controls") if c in CONTROL_LABELS]
     losses = analysis.site_losses(site, proposed, seed=0, years=20_000)
+    gaps = [{**g, "label": THREAT_LABELS.get(g["threat"], g["threat"])}
+            for g in analysis.site_gaps(site)]  # fmt: skip
+    loss_rows = [{"threat": threat, "label": THREAT_LABELS.get(threat, threat), **row}
+                 for threat, row in losses["threats"].items()]  # fmt: skip
+    entries = list(RiskRegisterEntry.objects.filter(site=site).select_related("owner"))
+    for entry in entries:
+        entry.inherent_band_label = band_label(entry.inherent_band)
+        entry.residual_band_label = band_label(entry.residual_band)
     return render(request, "risk/site_detail.html", {
-        "site": site, "gaps": analysis.site_gaps(site), "losses": losses,
-        "threat_labels": THREAT_LABELS, "proposed": proposed,
-        "entries": RiskRegisterEntry.objects.filter(site=site),
+        "site": site, "gaps": gaps, "losses": losses, "loss_rows": loss_rows,
+        "proposed": proposed, "entries": entries,
         "controls": DeployedControl.objects.filter(site=site),
-        "catalogue": sorted(CONTROL_LABELS),
+        "catalogue": [{"code": code, "label": control_label(code)} for code in CONTROL_LABELS],
+        "legends": _legends([site]),
     })  # fmt: skip

@@ -47,13 +47,77 @@ def check_rating(value: int, field: str) -> int:
     return value
 
 
-def check_bands(bands: Sequence[tuple[int, str]]) -> None:
-    """Bands must start at 1 and have strictly increasing lower bounds within 1..25."""
+# Band names an organisation may use, least to most severe (the UI translates these).
+BAND_NAMES: tuple[str, ...] = ("very_low", "low", "medium", "high", "very_high", "extreme")
+
+# Every score likelihood × impact can take on the 5 × 5 scales.
+ATTAINABLE_SCORES: tuple[int, ...] = tuple(
+    sorted(
+        {a * b for a in range(SCALE_MIN, SCALE_MAX + 1) for b in range(SCALE_MIN, SCALE_MAX + 1)}
+    )
+)
+
+
+def check_bands(bands: Sequence[tuple[int, str]], names: Sequence[str] | None = None) -> None:
+    """Raise ValueError unless ``bands`` cut the scores 1..25 into contiguous bands.
+
+    Each band runs from its lower bound to the next band's lower bound minus one
+    (the last to 25), so bands are contiguous and cover 1..25 when the bounds start
+    at 1, strictly increase and stay within 25. Each band must hold at least one
+    score the 5 × 5 scales can produce (no band between 17 and 19 alone), and names
+    must be unique. With ``names`` (e.g. :data:`BAND_NAMES`), every name must be one
+    of them, in the same order (a lower band is never a more severe name).
+
+    Examples
+    --------
+    >>> check_bands(DEFAULT_BANDS, names=BAND_NAMES)
+    >>> check_bands(((1, "high"), (10, "low")), names=BAND_NAMES)
+    Traceback (most recent call last):
+    ...
+    ValueError: band names must run from least to most severe ['very_low', 'low', 'medium', \
+'high', 'very_high', 'extreme'], got ['high', 'low']
+    """
     lows = [low for low, _ in bands]
+    if any(isinstance(low, bool) or not isinstance(low, int) for low in lows):
+        raise ValueError(f"band lower bounds must be whole scores, got {lows}")
     if not lows or lows[0] != 1 or any(b <= a for a, b in zip(lows, lows[1:], strict=False)):
         raise ValueError(f"bands must start at score 1 and strictly increase, got {lows}")
     if lows[-1] > SCALE_MAX * SCALE_MAX:
         raise ValueError(f"band lower bound {lows[-1]} exceeds the maximum score 25")
+    uppers = [*(b - 1 for b in lows[1:]), SCALE_MAX * SCALE_MAX]
+    for (low, name), high in zip(bands, uppers, strict=True):
+        if not any(low <= score <= high for score in ATTAINABLE_SCORES):
+            raise ValueError(
+                f"band {name!r} ({low}–{high}) holds no score likelihood × impact can take"
+            )
+    labels = [name for _, name in bands]
+    if any(not isinstance(name, str) or not name for name in labels):
+        raise ValueError(f"band names must be non-empty text, got {labels}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"band names must be unique, got {labels}")
+    if names is not None:
+        unknown = [name for name in labels if name not in names]
+        if unknown:
+            raise ValueError(f"unknown band name(s) {unknown}; use {list(names)}")
+        ranks = [list(names).index(name) for name in labels]
+        if ranks != sorted(ranks):
+            raise ValueError(
+                f"band names must run from least to most severe {list(names)}, got {labels}"
+            )
+
+
+def band_ranges(bands: Sequence[tuple[int, str]]) -> list[tuple[str, int, int]]:
+    """(name, lowest score, highest score) of each band, for a legend.
+
+    Examples
+    --------
+    >>> band_ranges(DEFAULT_BANDS)[-1]
+    ('extreme', 20, 25)
+    """
+    check_bands(bands)
+    lows = [low for low, _ in bands]
+    uppers = [*(b - 1 for b in lows[1:]), SCALE_MAX * SCALE_MAX]
+    return [(name, low, high) for (low, name), high in zip(bands, uppers, strict=True)]
 
 
 def score_risk(

@@ -207,3 +207,102 @@ def test_heatmap_and_site_pages_render(world, client):
     detail = client.get(f"/risk/sites/{world.sites['a1'].pk}/?controls=escorts")
     assert detail.status_code == 200
     assert "P99" in detail.content.decode()
+
+
+# --- risk bands per organisation -------------------------------------------------------
+
+NEW_BANDS = [{"name": "low", "min_score": 1}, {"name": "medium", "min_score": 6},
+             {"name": "very_high", "min_score": 12, "max_score": 19},
+             {"name": "extreme", "min_score": 20}]  # fmt: skip
+
+
+def test_bands_default_to_the_engine_bands_and_every_role_reads_them(world, api_client):
+    body = api_client(world.users["guard"]).get("/api/v1/risk/bands/").json()
+    assert body["organisation"] == world.orgs["a"].pk and body["is_default"] is True
+    assert [(b["name"], b["min_score"], b["max_score"]) for b in body["bands"]] == [
+        ("low", 1, 4), ("medium", 5, 9), ("high", 10, 19), ("extreme", 20, 25)]  # fmt: skip
+    assert body["can_edit"] is False
+
+
+def test_security_manager_changes_bands_and_the_register_is_rebanded_and_audited(world,
+                                                                                api_client):  # fmt: skip
+    from minewatch.core.models import AuditEntry
+
+    entry_a, entry_b = world.extra["risk_entry_a"], world.extra["risk_entry_b"]
+    assert (entry_a.inherent_score, entry_a.inherent_band) == (12, "high")
+    client = api_client(world.users["security_manager"])
+    response = client.put("/api/v1/risk/bands/", {"bands": NEW_BANDS}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["is_default"] is False and body["can_edit"] is True
+    assert [(b["name"], b["min_score"], b["max_score"]) for b in body["bands"]] == [
+        ("low", 1, 5), ("medium", 6, 11), ("very_high", 12, 19), ("extreme", 20, 25)]  # fmt: skip
+    entry_a.refresh_from_db()
+    assert entry_a.inherent_band == "very_high"
+    ranges = {b["name"]: (b["min_score"], b["max_score"]) for b in body["bands"]}
+    low, high = ranges[entry_a.residual_band]
+    assert low <= entry_a.residual_score <= high
+    entry_b.refresh_from_db()
+    assert entry_b.inherent_band == "high"  # company B keeps its (default) bands
+    assert AuditEntry.objects.filter(object_type="risk.riskbands",
+                                     organisation=world.orgs["a"]).count() == 1  # fmt: skip
+    rebanded = AuditEntry.objects.get(object_type="risk.riskregisterentry",
+                                      object_id=str(entry_a.pk), note__startswith="re-banded")  # fmt: skip
+    assert rebanded.changes["inherent_band"] == ["high", "very_high"]
+    # new entries are scored with the organisation's bands
+    post = client.post("/api/v1/risk-register/", {"site": world.sites["a2"].pk,
+                       "threat": "terrorism", "impact": 3, "likelihood": 2}, format="json")  # fmt: skip
+    assert post.status_code == 201, post.content
+    assert post.json()["inherent_score"] == 6 and post.json()["inherent_band"] == "medium", (
+        post.json()
+    )
+    assert api_client(world.users["b-manager"]).get("/api/v1/risk/bands/").json()["is_default"]
+
+
+@pytest.mark.parametrize("role", ["analyst", "operator", "guard", "auditor"])
+def test_only_managers_change_bands(world, api_client, role):
+    from minewatch.risk.models import RiskBands
+
+    response = api_client(world.users[role]).put("/api/v1/risk/bands/", {"bands": NEW_BANDS},
+                                                 format="json")  # fmt: skip
+    assert response.status_code == 403
+    assert not RiskBands.objects.exists()
+
+
+def test_another_organisations_bands_are_404(world, api_client):
+    client = api_client(world.users["b-manager"])
+    org_a = world.orgs["a"].pk
+    assert client.get("/api/v1/risk/bands/", {"organisation": org_a}).status_code == 404
+    put = client.put(f"/api/v1/risk/bands/?organisation={org_a}", {"bands": NEW_BANDS},
+                     format="json")  # fmt: skip
+    assert put.status_code == 404
+    assert api_client().get("/api/v1/risk/bands/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("bands", [
+    [{"name": "low", "min_score": 2}, {"name": "high", "min_score": 10}],  # does not start at 1
+    [{"name": "low", "min_score": 1}, {"name": "catastrophic", "min_score": 10}],  # unknown name
+    [{"name": "high", "min_score": 1}, {"name": "low", "min_score": 10}],  # severity reversed
+    [{"name": "low", "min_score": 1}, {"name": "low", "min_score": 10}],  # duplicate
+    [{"name": "low", "min_score": 1}, {"name": "high", "min_score": 30}],  # beyond 25
+    [{"name": "low", "min_score": 1}, {"name": "high", "min_score": 17},
+     {"name": "extreme", "min_score": 20}],  # 17-19: no score can fall there
+    [{"name": "low", "min_score": 1, "max_score": 6}, {"name": "high", "min_score": 10}],  # gap
+    [{"name": "low", "min_score": 1}, {"name": "high", "min_score": "10"}],
+    [{"name": "low", "min_score": 1, "colour": "red"}],
+    [], "low", None,
+])  # fmt: skip
+def test_bad_bands_are_400_naming_bands_and_change_nothing(world, api_client, bands):
+    from minewatch.core.models import AuditEntry
+    from minewatch.risk.models import RiskBands
+
+    audits = AuditEntry.objects.count()
+    response = api_client(world.users["security_manager"]).put(
+        "/api/v1/risk/bands/", {"bands": bands}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "bands" in response.json()
+    assert not RiskBands.objects.exists()
+    assert AuditEntry.objects.count() == audits
+    world.extra["risk_entry_a"].refresh_from_db()
+    assert world.extra["risk_entry_a"].inherent_band == "high"
