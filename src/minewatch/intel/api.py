@@ -17,7 +17,7 @@ from minewatch.core.errors import InvalidInput
 from minewatch.core.roles import has_capability
 from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
-from minewatch.intel import queries, services
+from minewatch.intel import early_warnings, queries, services
 from minewatch.intel.engine.grading import (
     CREDIBILITY_BY_CODE,
     INFORMATION_CREDIBILITY,
@@ -35,6 +35,7 @@ from minewatch.intel.filtersets import (
 from minewatch.intel.models import (
     ActorLink,
     EarlyWarning,
+    EarlyWarningSettings,
     IntelReport,
     IntelSource,
     ThreatActor,
@@ -215,6 +216,32 @@ class EarlyWarningSerializer(serializers.ModelSerializer):
                   "raised_at"]  # fmt: skip
 
 
+class EarlyWarningSettingsSerializer(serializers.ModelSerializer):
+    """An organisation's early-warning settings; the service checks every value (400 naming it).
+
+    Grade tables may be sent partially (``{"reliability_weights": {"B": 0.9}}``).
+    """
+
+    window_days = serializers.FloatField(required=False)
+    distance_km = serializers.FloatField(required=False)
+    min_weight = serializers.FloatField(required=False)
+    min_signals = serializers.IntegerField(required=False)
+    reliability_weights = serializers.JSONField(required=False)
+    credibility_weights = serializers.JSONField(required=False)
+
+    class Meta:
+        model = EarlyWarningSettings
+        fields = ["id", "organisation", *early_warnings.SETTINGS_FIELDS, "updated_at"]
+        read_only_fields = ["organisation", "updated_at"]
+
+    def update(
+        self, instance: EarlyWarningSettings, validated: dict[str, Any]
+    ) -> EarlyWarningSettings:
+        return early_warnings.save_warning_settings(
+            instance, actor=self.context["request"].user, **validated
+        )
+
+
 class StatusSerializer(serializers.Serializer):
     status = serializers.CharField()
 
@@ -305,6 +332,19 @@ class EarlyWarningViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(warning).data)
 
 
+class EarlyWarningSettingsViewSet(TenantViewSetMixin, mixins.UpdateModelMixin,
+                                  viewsets.ReadOnlyModelViewSet):  # fmt: skip
+    """The organisation's early-warning settings (window, distance, threshold, grade weights).
+
+    Everyone of the organisation reads them; analysts and managers change them. The
+    automatic scan and ``minewatch intel warnings`` use them.
+    """
+
+    queryset = EarlyWarningSettings.objects.all()
+    serializer_class = EarlyWarningSettingsSerializer
+    write_capability = "analyse"
+
+
 def grading_payload() -> dict[str, Any]:
     """Both Admiralty scales with their meanings in Spanish and English and their weights."""
     return {
@@ -329,6 +369,7 @@ def register(router: BaseRouter) -> None:
     router.register("actors", ThreatActorViewSet)
     router.register("actor-links", ActorLinkViewSet)
     router.register("early-warnings", EarlyWarningViewSet)
+    router.register("early-warning-settings", EarlyWarningSettingsViewSet)
 
 
 api_urls = [path("intel-grading/", grading_view, name="api-intel-grading")]

@@ -13,16 +13,31 @@ intel_app = typer.Typer(help="Intelligence: early warnings.", no_args_is_help=Tr
 @intel_app.command("warnings")
 def warnings_command(
     org: Annotated[str, typer.Option("--org", help="Organisation name (default: all).")] = "",
-    window_days: Annotated[float, typer.Option(min=0.1, help="Time window, days.")] = 14.0,
-    distance_km: Annotated[float, typer.Option(min=0.1, help="Distance to site/route, km.")] = 10.0,
-    min_weight: Annotated[float, typer.Option(min=0.01, help="Summed weight that warns.")] = 2.0,
-    min_signals: Annotated[int, typer.Option(min=1, help="Fewest signals in a warning.")] = 2,
+    window_days: Annotated[
+        float | None, typer.Option(min=0.1, help="Time window, days (default: stored setting).")
+    ] = None,
+    distance_km: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Distance to site/route, km (default: stored setting)."),
+    ] = None,
+    min_weight: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="Summed weight that warns (default: stored setting)."),
+    ] = None,
+    min_signals: Annotated[
+        int | None, typer.Option(min=1, help="Fewest signals in a warning (default: stored).")
+    ] = None,
     since_days: Annotated[
-        float, typer.Option(min=0.1, help="Look back this many days (default: one window).")
-    ] = 0.0,
+        float | None, typer.Option(min=0.1, help="Look back this many days (default: one window).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Scan reports and incidents near each site and route; store and publish new warnings."""
+    """Scan reports and incidents near each site and route; store and publish new warnings.
+
+    Each organisation is scanned with its stored early-warning settings (API
+    ``/api/v1/early-warning-settings/``, web ``/intel/warnings/``); a flag overrides that
+    one value for this run.
+    """
     from minewatch.cli.base import err, setup_django
 
     setup_django()
@@ -37,11 +52,14 @@ def warnings_command(
     if org and not orgs.exists():
         err.print(f"[red]--org:[/red] no organisation named {org!r}")
         raise typer.Exit(2)
-    params = WarningParams(window_days, distance_km, min_weight, min_signals)
     now = timezone.now()
-    since = now - dt.timedelta(days=since_days or window_days)
     rows = []
     for organisation in orgs:
+        params = WarningParams.for_organisation(
+            organisation.pk, window_days=window_days, distance_km=distance_km,
+            min_weight=min_weight, min_signals=min_signals,
+        )  # fmt: skip
+        since = now - dt.timedelta(days=since_days or params.window_days)
         for warning in scan_warnings(organisation_id=organisation.pk, now=now, since=since,
                                      params=params):  # fmt: skip
             rows.append({"id": warning.pk, "organisation": organisation.name,

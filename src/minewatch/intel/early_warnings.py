@@ -6,8 +6,11 @@ Part of the service layer (every write here is audited and published). Runs from
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -15,13 +18,16 @@ from django.utils import timezone
 
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
+from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.events import Event, publish
+from minewatch.core.roles import has_capability
 from minewatch.geo.models import Route, Site
 from minewatch.incidents.choices import IncidentStatus
 from minewatch.incidents.models import Incident
 from minewatch.intel.choices import WarningTargetKind
+from minewatch.intel.engine import grading
 from minewatch.intel.engine import warnings as engine
-from minewatch.intel.models import EarlyWarning, IntelReport
+from minewatch.intel.models import EarlyWarning, EarlyWarningSettings, IntelReport
 
 # An incident only reported (not yet verified) counts a little less than a verified one.
 INCIDENT_WEIGHT = {IncidentStatus.REPORTED: 0.7}
@@ -30,22 +36,153 @@ VERIFIED_INCIDENT_WEIGHT = 1.0
 
 @dataclass(frozen=True)
 class WarningParams:
-    """The tunables of one scan (defaults documented in ``intel.engine.warnings``)."""
+    """The tunables of one scan (defaults documented in ``intel.engine``).
+
+    ``reliability_weights`` / ``credibility_weights`` are the factor of each Admiralty
+    grade (a report weighs their product); missing grades take the documented default.
+    """
 
     window_days: float = engine.DEFAULT_WINDOW_DAYS
     distance_km: float = engine.DEFAULT_DISTANCE_KM
     min_weight: float = engine.DEFAULT_MIN_WEIGHT
     min_signals: int = engine.DEFAULT_MIN_SIGNALS
+    reliability_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(grading.DEFAULT_RELIABILITY_WEIGHTS)
+    )
+    credibility_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(grading.DEFAULT_CREDIBILITY_WEIGHTS)
+    )
+
+    @classmethod
+    def for_organisation(cls, organisation_id: int, **overrides: Any) -> WarningParams:
+        """The organisation's stored settings, with ``overrides`` (not None) on top."""
+        stored = settings_for(organisation_id)
+        values = {name: getattr(stored, name) for name in SETTINGS_FIELDS}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def report_weight(self, report: IntelReport) -> float:
+        return grading.grade_weight(
+            report.source_reliability, report.information_credibility,
+            self.reliability_weights, self.credibility_weights,
+        )  # fmt: skip
 
 
-def _signals(organisation_id: int, since: dt.datetime, now: dt.datetime) -> list[engine.Signal]:
+SETTINGS_FIELDS = (
+    "window_days", "distance_km", "min_weight", "min_signals", "reliability_weights",
+    "credibility_weights",
+)  # fmt: skip
+# Bounds of the numeric settings: (smallest, largest, smallest is allowed). The engine needs
+# a positive window, distance and threshold; the upper bounds keep a typo from scanning
+# a continent or a decade.
+SETTING_BOUNDS = {
+    "window_days": (0.0, 365.0, False),
+    "distance_km": (0.0, 500.0, False),
+    "min_weight": (0.0, 100.0, False),
+    "min_signals": (1, 1000, True),
+}
+
+
+def settings_for(organisation_id: int) -> EarlyWarningSettings:
+    """The organisation's settings row (created with the defaults when missing)."""
+    found, _created = EarlyWarningSettings.objects.get_or_create(organisation_id=organisation_id)
+    return found
+
+
+def _clean_number(name: str, raw: Any) -> float | int:
+    low, high, low_allowed = SETTING_BOUNDS[name]
+    if isinstance(raw, bool) or raw is None or raw == "":
+        raise InvalidInput("a number is required", field=name)
+    try:
+        value = int(raw) if name == "min_signals" else float(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{raw!r} is not a number", field=name) from None
+    if name == "min_signals" and float(raw) != value:
+        raise InvalidInput(f"{raw!r} is not a whole number", field=name)
+    if (
+        not math.isfinite(value)
+        or value > high
+        or value < low
+        or (value == low and not low_allowed)
+    ):
+        bound = f">= {low}" if low_allowed else f"> {low}"
+        raise InvalidInput(f"{value} must be {bound} and <= {high}", field=name)
+    return value
+
+
+def clean_settings(values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` checked and merged onto ``current``; InvalidInput naming the bad field.
+
+    Grade tables may be partial (``{"B": 0.9}`` changes only B); an unknown grade, a
+    weight outside 0..1 or anything but a mapping is refused.
+    """
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown setting(s): {sorted(unknown)}", field=sorted(unknown)[0])
+    merged = dict(current)
+    for name, raw in values.items():
+        if name in SETTING_BOUNDS:
+            merged[name] = _clean_number(name, raw)
+            continue
+        if not isinstance(raw, Mapping):
+            raise InvalidInput("a mapping of grade to weight is expected", field=name)
+        scale = "reliability" if name == "reliability_weights" else "credibility"
+        try:
+            checked = grading.check_weights({str(k): v for k, v in raw.items()}, scale)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field=name) from None
+        merged[name] = {**dict(current.get(name) or {}), **checked}
+    return merged
+
+
+def save_warning_settings(
+    settings: EarlyWarningSettings, *, actor: Any, **values: Any
+) -> EarlyWarningSettings:
+    """Change an organisation's early-warning settings (analysts and managers; audited).
+
+    Nothing is stored when any value is refused. The next scan (automatic or CLI) uses them.
+    """
+    if not has_capability(actor, "analyse"):
+        raise NotAllowed("your role cannot change the early-warning settings", field="role")
+    if (
+        not getattr(actor, "is_superuser", False)
+        and actor.organisation_id != settings.organisation_id
+    ):
+        raise NotAllowed("these settings belong to another organisation", field="organisation")
+    current = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
+    merged = clean_settings(values, current)
+    with transaction.atomic():
+        locked = EarlyWarningSettings.objects.select_for_update().get(pk=settings.pk)
+        before = audit.snapshot(locked)
+        for name, value in merged.items():
+            setattr(locked, name, value)
+        locked.save()
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
+                     after=audit.snapshot(locked), note="early-warning settings")  # fmt: skip
+    return locked
+
+
+def params_overridden(params: WarningParams, **overrides: Any) -> WarningParams:
+    """``params`` with the overrides that are not None."""
+    return dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _signals(
+    organisation_id: int, since: dt.datetime, now: dt.datetime, params: WarningParams
+) -> list[engine.Signal]:
+    """Reports and incidents of the organisation between ``since`` and ``now``.
+
+    A report counts only while it is valid: one whose ``valid_until`` has passed by
+    ``now`` counts in no new scan, even if it expired inside the window.
+    """
     reports = IntelReport.objects.filter(
         organisation_id=organisation_id, observed_at__gte=since, observed_at__lte=now
-    ).exclude(valid_until__lt=since)
+    ).exclude(valid_until__lt=now)
     signals = [
-        engine.Signal(f"report:{r.pk}", "report", r.observed_at, r.lat, r.lon, r.weight)
+        engine.Signal(f"report:{r.pk}", "report", r.observed_at, r.lat, r.lon,
+                      params.report_weight(r))
         for r in reports
-    ]
+    ]  # fmt: skip
     incidents = Incident.objects.filter(
         organisation_id=organisation_id, occurred_at__gte=since, occurred_at__lte=now
     ).only("pk", "occurred_at", "lat", "lon", "status")
@@ -165,17 +302,18 @@ def scan_warnings(
     """Find clusters near the organisation's sites and routes and store new warnings.
 
     Looks at signals between ``since`` (default: one window before ``now``) and ``now``.
+    ``params`` default to the organisation's stored settings (:func:`settings_for`).
     Returns the warnings created or grown; a cluster already stored is not stored twice.
     Each new warning is published as ``early_warning.raised`` (grown: ``early_warning.updated``).
     """
-    params = params or WarningParams()
+    params = params or WarningParams.for_organisation(organisation_id)
     now = now or timezone.now()
     since = since or now - dt.timedelta(days=params.window_days)
     if since.tzinfo is None or now.tzinfo is None:
         raise ValueError("since and now must be timezone-aware")
     targets, records = _targets(organisation_id)
     found = engine.find_warnings(
-        _signals(organisation_id, since, now), targets, window_days=params.window_days,
+        _signals(organisation_id, since, now, params), targets, window_days=params.window_days,
         distance_km=params.distance_km, min_weight=params.min_weight,
         min_signals=params.min_signals,
     )  # fmt: skip

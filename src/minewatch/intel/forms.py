@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
+from minewatch.incidents.choices import bilingual
 from minewatch.incidents.models import Incident
 from minewatch.intel.choices import INFORMATION_CREDIBILITY_CHOICES, SOURCE_RELIABILITY_CHOICES
+from minewatch.intel.engine.grading import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY
 from minewatch.intel.models import IntelSource, ThreatActor
 
 
@@ -79,4 +81,47 @@ class IntelReportForm(forms.Form):
         values = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
         for name in ("actors", "sites", "incidents"):
             values[name] = list(self.cleaned_data.get(name) or [])
+        return values
+
+
+def _grade_label(grade: Any) -> Any:
+    return bilingual(f"{grade.code} — {grade.label_es}", f"{grade.code} — {grade.label_en}")
+
+
+class EarlyWarningSettingsForm(forms.Form):
+    """The organisation's early-warning settings; the service checks the values."""
+
+    window_days = forms.FloatField(label=_("Window (days)"))
+    distance_km = forms.FloatField(label=_("Distance to the site or route (km)"))
+    min_weight = forms.FloatField(label=_("Threshold (summed weight)"))
+    min_signals = forms.IntegerField(label=_("Fewest signals"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for prefix, scale in (("reliability", SOURCE_RELIABILITY),
+                              ("credibility", INFORMATION_CREDIBILITY)):  # fmt: skip
+            for grade in scale:
+                self.fields[f"{prefix}_{grade.code}"] = forms.FloatField(
+                    label=_grade_label(grade), min_value=0.0, max_value=1.0
+                )
+
+    @staticmethod
+    def initial_from(stored: Any) -> dict[str, Any]:
+        values = {name: getattr(stored, name) for name in
+                  ("window_days", "distance_km", "min_weight", "min_signals")}  # fmt: skip
+        for prefix in ("reliability", "credibility"):
+            for code, weight in getattr(stored, f"{prefix}_weights").items():
+                values[f"{prefix}_{code}"] = weight
+        return values
+
+    def service_values(self) -> dict[str, Any]:
+        """The cleaned data shaped as ``early_warnings.save_warning_settings`` expects."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {name: data[name] for name in
+                                  ("window_days", "distance_km", "min_weight", "min_signals")}  # fmt: skip
+        for prefix in ("reliability", "credibility"):
+            values[f"{prefix}_weights"] = {
+                name.split("_", 1)[1]: value for name, value in data.items()
+                if name.startswith(f"{prefix}_")
+            }  # fmt: skip
         return values

@@ -22,7 +22,17 @@ from minewatch.intel.choices import (
     WarningStatus,
     WarningTargetKind,
 )
-from minewatch.intel.engine.grading import grade_weight
+from minewatch.intel.engine.grading import (
+    DEFAULT_CREDIBILITY_WEIGHTS,
+    DEFAULT_RELIABILITY_WEIGHTS,
+    grade_weight,
+)
+from minewatch.intel.engine.warnings import (
+    DEFAULT_DISTANCE_KM,
+    DEFAULT_MIN_SIGNALS,
+    DEFAULT_MIN_WEIGHT,
+    DEFAULT_WINDOW_DAYS,
+)
 
 CONFIDENCE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -255,3 +265,42 @@ class EarlyWarning(TenantModel):
     def __str__(self) -> str:
         target = self.site or self.route
         return f"{target}: {self.total_weight:.2f} ({self.window_end:%Y-%m-%d})"
+
+
+def _default_reliability_weights() -> dict[str, float]:
+    return dict(DEFAULT_RELIABILITY_WEIGHTS)
+
+
+def _default_credibility_weights() -> dict[str, float]:
+    return dict(DEFAULT_CREDIBILITY_WEIGHTS)
+
+
+class EarlyWarningSettings(TenantModel):
+    """An organisation's early-warning tunables: window, distance, threshold and grade weights.
+
+    One row per organisation (created with it); the automatic scan and ``minewatch intel
+    warnings`` read it. Defaults are those documented in ``intel.engine``.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="early_warning_settings"
+    )
+    window_days = models.FloatField(_("window (days)"), default=DEFAULT_WINDOW_DAYS)
+    distance_km = models.FloatField(_("distance (km)"), default=DEFAULT_DISTANCE_KM)
+    min_weight = models.FloatField(_("threshold"), default=DEFAULT_MIN_WEIGHT)
+    min_signals = models.PositiveSmallIntegerField(_("fewest signals"), default=DEFAULT_MIN_SIGNALS)
+    reliability_weights = models.JSONField(
+        _("weight per source reliability (A–F)"), default=_default_reliability_weights
+    )
+    credibility_weights = models.JSONField(
+        _("weight per information credibility (1–6)"), default=_default_credibility_weights
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation"]
+        verbose_name = _("early-warning settings")
+        verbose_name_plural = _("early-warning settings")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.window_days:g} d, {self.distance_km:g} km"

@@ -10,4 +10,5 @@ urlpatterns = [
     path("actors/", views.actor_list, name="actor-list"),
     path("actors/<int:pk>/", views.actor_detail, name="actor-detail"),
     path("warnings/", views.warning_list, name="warning-list"),
+    path("warnings/settings/", views.warning_settings, name="warning-settings"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from minewatch.core.errors import MineWatchError
 from minewatch.core.roles import has_capability
-from minewatch.intel import queries, services
+from minewatch.intel import early_warnings, queries, services
 from minewatch.intel.engine.grading import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY
 from minewatch.intel.engine.graph import circle_layout, neighbourhood
 from minewatch.intel.filtersets import (
@@ -20,7 +20,7 @@ from minewatch.intel.filtersets import (
     IntelReportFilterSet,
     ThreatActorFilterSet,
 )
-from minewatch.intel.forms import IntelReportForm
+from minewatch.intel.forms import EarlyWarningSettingsForm, IntelReportForm
 
 GRAPH_SIZE = 560
 
@@ -96,7 +96,47 @@ def actor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
+def _grade_rows(weights: dict[str, float], scale: tuple) -> list[dict[str, object]]:
+    return [{"grade": g, "weight": weights.get(g.code, g.weight), "default": g.weight}
+            for g in scale]  # fmt: skip
+
+
 @login_required
 def warning_list(request: HttpRequest) -> HttpResponse:
+    """The warnings, and the settings the scan uses now (the user's organisation's)."""
     filterset = EarlyWarningFilterSet(request.GET, queryset=queries.warnings(request.user))
-    return _paged(request, filterset, "intel/warning_list.html", {})
+    extra: dict[str, object] = {"can_edit_settings": has_capability(request.user, "analyse")}
+    if request.user.organisation_id is not None:
+        stored = early_warnings.settings_for(request.user.organisation_id)
+        extra.update({
+            "settings": stored,
+            "grade_tables": [
+                (_("Weight per source reliability"),
+                 _grade_rows(stored.reliability_weights, SOURCE_RELIABILITY)),
+                (_("Weight per information credibility"),
+                 _grade_rows(stored.credibility_weights, INFORMATION_CREDIBILITY)),
+            ],
+        })  # fmt: skip
+    return _paged(request, filterset, "intel/warning_list.html", extra)
+
+
+@login_required
+def warning_settings(request: HttpRequest) -> HttpResponse:
+    """Analysts and managers change their organisation's early-warning settings."""
+    if not has_capability(request.user, "analyse") or request.user.organisation_id is None:
+        raise PermissionDenied
+    stored = early_warnings.settings_for(request.user.organisation_id)
+    form = EarlyWarningSettingsForm(
+        request.POST or None, initial=EarlyWarningSettingsForm.initial_from(stored)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            early_warnings.save_warning_settings(
+                stored, actor=request.user, **form.service_values()
+            )
+        except MineWatchError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Early-warning settings saved."))
+            return redirect("intel:warning-list")
+    return render(request, "intel/warning_settings.html", {"form": form})

@@ -13,11 +13,13 @@ falsehood. The resulting scale, documented here and in ``docs``::
     reliability  A 1.0  B 0.8  C 0.6  D 0.4  E 0.15  F 0.3
     credibility  1 1.0  2 0.8  3 0.6  4 0.4  5 0.1   6 0.3
 
-so ``B2 = 0.64``, ``C3 = 0.36``, ``F6 = 0.09`` and ``E5 = 0.015``.
+so ``B2 = 0.64``, ``C3 = 0.36``, ``F6 = 0.09`` and ``E5 = 0.015``. These are the
+defaults: each organisation may set its own factors (``intel.EarlyWarningSettings``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -53,9 +55,49 @@ RELIABILITY_BY_CODE = {g.code: g for g in SOURCE_RELIABILITY}
 CREDIBILITY_BY_CODE = {g.code: g for g in INFORMATION_CREDIBILITY}
 
 
-def grade_weight(reliability: str, credibility: str) -> float:
+DEFAULT_RELIABILITY_WEIGHTS: dict[str, float] = {g.code: g.weight for g in SOURCE_RELIABILITY}
+DEFAULT_CREDIBILITY_WEIGHTS: dict[str, float] = {g.code: g.weight for g in INFORMATION_CREDIBILITY}
+
+
+def check_weights(weights: Mapping[str, object], scale: str) -> dict[str, float]:
+    """``weights`` (some or all grades of ``scale``) as floats in 0..1, or ValueError naming the grade.
+
+    ``scale`` is ``"reliability"`` (A–F) or ``"credibility"`` (1–6).
+
+    >>> check_weights({"A": 0.9, "F": "0.5"}, "reliability")
+    {'A': 0.9, 'F': 0.5}
+    >>> check_weights({"G": 1.0}, "reliability")
+    Traceback (most recent call last):
+    ...
+    ValueError: grade 'G' is not one of A, B, C, D, E, F
+    """
+    codes = RELIABILITY_BY_CODE if scale == "reliability" else CREDIBILITY_BY_CODE
+    result: dict[str, float] = {}
+    for code, raw in weights.items():
+        if code not in codes:
+            raise ValueError(f"grade {code!r} is not one of {', '.join(codes)}")
+        if isinstance(raw, bool):
+            raise ValueError(f"grade {code}: {raw!r} is not a number")
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"grade {code}: {raw!r} is not a number") from None
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"grade {code}: weight {value} is outside 0..1")
+        result[code] = value
+    return result
+
+
+def grade_weight(
+    reliability: str,
+    credibility: str,
+    reliability_weights: Mapping[str, float] | None = None,
+    credibility_weights: Mapping[str, float] | None = None,
+) -> float:
     """The weight of a report graded ``reliability`` (A–F) and ``credibility`` (1–6), in 0..1.
 
+    The factors come from the tables given (an organisation's settings), else the defaults
+    above; a grade missing from a given table takes its default factor.
     Raises ValueError naming the grade that is not on its scale.
 
     >>> grade_weight("A", "1")
@@ -64,6 +106,8 @@ def grade_weight(reliability: str, credibility: str) -> float:
     0.64
     >>> round(grade_weight("F", "6"), 2)
     0.09
+    >>> round(grade_weight("B", "2", {"B": 0.5}), 2)
+    0.4
     """
     rel = RELIABILITY_BY_CODE.get(str(reliability).upper())
     if rel is None:
@@ -71,4 +115,6 @@ def grade_weight(reliability: str, credibility: str) -> float:
     cred = CREDIBILITY_BY_CODE.get(str(credibility))
     if cred is None:
         raise ValueError(f"information credibility {credibility!r} is not one of 1–6")
-    return rel.weight * cred.weight
+    rel_factor = (reliability_weights or {}).get(rel.code, rel.weight)
+    cred_factor = (credibility_weights or {}).get(cred.code, cred.weight)
+    return float(rel_factor) * float(cred_factor)

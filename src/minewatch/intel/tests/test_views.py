@@ -55,3 +55,62 @@ def test_report_form_shows_grade_meanings_and_records_a_report(world):
 
 def test_guard_cannot_open_report_form(world):
     assert login(world, "guard").get("/intel/reports/new/").status_code == 403
+
+
+def test_warning_page_shows_the_effective_settings(world):
+    from minewatch.intel.early_warnings import save_warning_settings, settings_for
+
+    save_warning_settings(settings_for(world.orgs["a"].pk), actor=world.users["analyst"],
+                          distance_km=7.5, reliability_weights={"B": 0.55})  # fmt: skip
+    page = login(world, "operator").get("/intel/warnings/", HTTP_ACCEPT_LANGUAGE="es")
+    html = page.content.decode()
+    assert "Cómo avisa el escaneo" in html and "7,5" in html and "0,55" in html
+    assert "/intel/warnings/settings/" not in html  # operators read, do not edit
+    english = login(world, "analyst").get("/intel/warnings/", HTTP_ACCEPT_LANGUAGE="en")
+    html = english.content.decode()
+    assert "How the scan warns" in html and "7.5" in html and "Usually reliable" in html
+    assert "/intel/warnings/settings/" in html
+
+
+def settings_post(world, **changes):
+    from minewatch.intel.early_warnings import settings_for
+    from minewatch.intel.forms import EarlyWarningSettingsForm
+
+    data = EarlyWarningSettingsForm.initial_from(settings_for(world.orgs["a"].pk))
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("role,status_code", [("analyst", 302), ("security_manager", 302),
+                                              ("operator", 403), ("guard", 403)])  # fmt: skip
+def test_analysts_and_managers_change_settings_on_the_web(world, role, status_code):
+    from minewatch.intel.early_warnings import settings_for
+
+    client = login(world, role)
+    assert client.get("/intel/warnings/settings/").status_code == (
+        200 if status_code == 302 else 403
+    )
+    response = client.post("/intel/warnings/settings/",
+                           settings_post(world, min_weight=1.25, credibility_3=0.5))  # fmt: skip
+    assert response.status_code == status_code
+    stored = settings_for(world.orgs["a"].pk)
+    if status_code == 302:
+        assert stored.min_weight == 1.25 and stored.credibility_weights["3"] == 0.5
+    else:
+        assert stored.min_weight == 2.0 and stored.credibility_weights["3"] == 0.6
+
+
+@pytest.mark.parametrize("field,value", [("distance_km", -2), ("reliability_C", 1.5),
+                                         ("window_days", "abc"), ("min_signals", 0)])  # fmt: skip
+def test_bad_settings_on_the_web_show_the_error_and_change_nothing(world, field, value):
+    from minewatch.intel.early_warnings import settings_for
+
+    before = settings_for(world.orgs["a"].pk)
+    response = login(world, "analyst").post("/intel/warnings/settings/",
+                                            settings_post(world, **{field: value}))  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    after = settings_for(world.orgs["a"].pk)
+    assert (after.distance_km, after.window_days, after.min_signals, after.reliability_weights) == (
+        before.distance_km, before.window_days, before.min_signals, before.reliability_weights,
+    )  # fmt: skip
