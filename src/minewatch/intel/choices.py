@@ -40,6 +40,21 @@ class ActorRelation(models.TextChoices):
     ASSOCIATED_WITH = "associated_with", _("Associated with")
 
 
+# What an edge of the actor graph means, for display: an analyst's link between actors
+# (ActorRelation), or the graph's own edges to incidents and reports (intel.queries).
+GRAPH_RELATION_LABELS = {
+    **dict(ActorRelation.choices),
+    "involved_in": _("Involved in"),
+    "mentioned_in": _("Mentioned in"),
+}
+
+
+def relation_label(relation: str) -> str:
+    """The translated label of a graph edge's relation; the code when unknown."""
+    label = GRAPH_RELATION_LABELS.get(relation)
+    return str(label) if label is not None else relation
+
+
 class IncidentRole(models.TextChoices):
     PERPETRATOR = "perpetrator", _("Perpetrator")
     SUSPECTED = "suspected", _("Suspected")

@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minewatch.geo.filtersets import BBoxFilter
 from minewatch.intel.choices import (
@@ -40,10 +41,10 @@ class IntelReportFilterSet(django_filters.FilterSet):
     site = django_filters.NumberFilter(field_name="sites")
     observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
-    current = django_filters.BooleanFilter(method="filter_current", label="not expired")
+    current = django_filters.BooleanFilter(method="filter_current", label=_("Not expired"))
     bbox = BBoxFilter()
     synthetic = django_filters.BooleanFilter(field_name="is_synthetic")
-    q = django_filters.CharFilter(method="search", label="search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
         model = IntelReport
@@ -61,7 +62,7 @@ class IntelReportFilterSet(django_filters.FilterSet):
 
 class ThreatActorFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ActorKind.choices)
-    q = django_filters.CharFilter(method="search", label="search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
         model = ThreatActor
@@ -85,7 +86,7 @@ class ActorLinkFilterSet(django_filters.FilterSet):
 
 
 class IntelSourceFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
         model = IntelSource

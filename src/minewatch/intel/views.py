@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from minewatch.core.errors import MineWatchError
 from minewatch.core.roles import has_capability
 from minewatch.intel import early_warnings, queries, services
+from minewatch.intel.choices import relation_label
 from minewatch.intel.engine.grading import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY
 from minewatch.intel.engine.graph import circle_layout, neighbourhood
 from minewatch.intel.filtersets import (
@@ -81,7 +82,8 @@ def actor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     body = neighbourhood(queries.actor_graph(request.user), f"actor:{threat_actor.pk}", 2)
     layout = circle_layout([n["id"] for n in body["nodes"]], width=GRAPH_SIZE, height=GRAPH_SIZE)
     nodes = [{**n, "x": layout[n["id"]][0], "y": layout[n["id"]][1]} for n in body["nodes"]]
-    edges = [{**e, "x1": layout[e["source"]][0], "y1": layout[e["source"]][1],
+    edges = [{**e, "label": relation_label(e["relation"]),
+              "x1": layout[e["source"]][0], "y1": layout[e["source"]][1],
               "x2": layout[e["target"]][0], "y2": layout[e["target"]][1]}
              for e in body["edges"]]  # fmt: skip
     labels = {n["id"]: n["label"] for n in body["nodes"]}

@@ -114,3 +114,19 @@ def test_bad_settings_on_the_web_show_the_error_and_change_nothing(world, field,
     assert (after.distance_km, after.window_days, after.min_signals, after.reliability_weights) == (
         before.distance_km, before.window_days, before.min_signals, before.reliability_weights,
     )  # fmt: skip
+
+
+def test_filters_and_graph_edges_speak_spanish(world):
+    client = login(world, "analyst")
+    reports = client.get("/intel/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "No vencido" in reports and "Buscar" in reports
+    assert "not expired" not in reports
+    first, _second = world.extra["intel_actors_a"]
+    page = client.get(f"/intel/actors/{first.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    for label in ("<title>Aliado con</title>", "<title>Involucrado en</title>",
+                  "<title>Mencionado en</title>"):  # fmt: skip
+        assert label in page
+    for code in ("allied_with", "involved_in", "mentioned_in"):
+        assert f"<title>{code}</title>" not in page
+    english = client.get(f"/intel/actors/{first.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<title>Involved in</title>" in english and "<title>Allied with</title>" in english
