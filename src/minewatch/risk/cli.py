@@ -94,6 +94,7 @@ def backtest_command(
     threat: Annotated[str | None, typer.Option(help="Only events of this threat.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip bad CSV rows, count them.")] = False,
     org: Annotated[str | None, typer.Option("--org", help="With --from-db: only this organisation's incidents (by name).")] = None,
+    covariates: Annotated[bool, typer.Option("--covariates/--no-covariates", help="With --from-db: the routes, sites and risk zones as forecast covariates (default).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:  # fmt: skip
     """Predict each day from everything before it; hit rate and PAI at 5/10/20 % per method."""
@@ -116,6 +117,17 @@ def backtest_command(
     except ValueError as exc:
         _fail(f"--cell-size: {exc}")
     data, skipped = _db_events(threat, org) if from_db else _csv_events(events, skip_bad)
+    geography = None
+    if from_db and covariates:
+        from minewatch.core.models import Organisation
+        from minewatch.risk.covariates import covariates_for
+
+        owners = (
+            list(Organisation.objects.filter(name=org).values_list("pk", flat=True))
+            if org
+            else None
+        )
+        geography = covariates_for(organisation_ids=owners)
     try:
         result = run_backtest(
             data,
@@ -124,6 +136,7 @@ def backtest_command(
             methods=tuple(method or DEFAULT_METHODS),
             resolution=res,
             threat=None if from_db else threat,
+            covariates=geography,
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -137,6 +150,8 @@ def backtest_command(
         f"{result['days_predicted']} days, H3 res {res}, {result['study_area']['cells']} cells"
         f"{f', {skipped} bad rows skipped' if skipped else ''}"
     )
+    if result["covariates"]:
+        print(f"covariates (mixture): {', '.join(result['covariates'])}")
     print(
         f"{'method':8} {'hit@5%':>7} {'hit@10%':>8} {'hit@20%':>8} {'PAI@5%':>7} {'fit+pred s/day':>15}"
     )

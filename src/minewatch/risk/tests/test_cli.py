@@ -134,6 +134,20 @@ def test_backtest_from_db_for_one_organisation(world):
 
 
 @pytest.mark.django_db
+def test_backtest_from_db_gives_the_mixture_the_geography_as_covariates(world):
+    add_training_incidents(world)
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    args = ["risk", "backtest", "--from-db", "--start", start, "--days", "2", "--method",
+            "mixture", "--resolution", "7"]  # fmt: skip
+    body = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert "routes 1 km" in body["covariates"] and "sites 2 km" in body["covariates"]
+    plain = json.loads(runner.invoke(app, [*args, "--json", "--no-covariates"]).output)
+    assert plain["covariates"] == []
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0 and "covariates (mixture): routes 1 km" in text.output
+
+
+@pytest.mark.django_db
 def test_export_events_writes_a_csv_the_backtest_reads_back(world, tmp_path):
     from minewatch.incidents.models import Incident
     from minewatch.risk.engine.events import load_events_csv
