@@ -18,6 +18,7 @@ from minewatch.core.roles import has_capability
 from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
 from minewatch.intel import early_warnings, queries, services
+from minewatch.intel.choices import IncidentRole
 from minewatch.intel.engine.grading import (
     CREDIBILITY_BY_CODE,
     INFORMATION_CREDIBILITY,
@@ -242,6 +243,21 @@ class EarlyWarningSettingsSerializer(serializers.ModelSerializer):
         )
 
 
+class IncidentLinkSerializer(serializers.Serializer):
+    """Link a threat actor to an incident the user can see (role: perpetrator, suspected, ...)."""
+
+    incident = serializers.IntegerField()
+    role = serializers.CharField(required=False, default=IncidentRole.SUSPECTED)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class IncidentLinkOutSerializer(serializers.Serializer):
+    actor = serializers.IntegerField(source="actor_id")
+    incident = serializers.IntegerField(source="incident_id")
+    role = serializers.CharField()
+    note = serializers.CharField()
+
+
 class StatusSerializer(serializers.Serializer):
     status = serializers.CharField()
 
@@ -277,6 +293,7 @@ class ThreatActorViewSet(TenantViewSetMixin, mixins.CreateModelMixin, mixins.Upd
     serializer_class = ThreatActorSerializer
     filterset_class = ThreatActorFilterSet
     write_capability = "analyse"
+    action_capabilities = {"link_incident": "analyse"}
 
     @extend_schema(
         parameters=[OpenApiParameter("hops", int, description="1–6 edges (default 2)")],
@@ -298,6 +315,18 @@ class ThreatActorViewSet(TenantViewSetMixin, mixins.CreateModelMixin, mixins.Upd
         except ValueError as exc:
             raise InvalidInput(str(exc), field="hops") from None
         return Response(body)
+
+    @extend_schema(request=IncidentLinkSerializer, responses={201: IncidentLinkOutSerializer})
+    @action(detail=True, methods=["post"], url_path="incidents")
+    def link_incident(self, request: Request, pk: str | None = None) -> Response:
+        """Link this actor to an incident (or change the role of an existing link)."""
+        threat_actor = self.get_object()
+        body = IncidentLinkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link = services.link_actor_to_incident(
+            actor=request.user, threat_actor=threat_actor, **body.validated_data
+        )
+        return Response(IncidentLinkOutSerializer(link).data, status=201)
 
 
 class ActorLinkViewSet(TenantViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,

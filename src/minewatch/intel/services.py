@@ -212,7 +212,12 @@ def link_actor_to_incident(
 ) -> IncidentActor:  # fmt: skip
     """Link a real actor to an incident the user can see (the incident itself is not changed)."""
     _require(actor, "analyse", "link actors to incidents")
+    visible(actor, ThreatActor, threat_actor, "actor")
     found = visible(actor, Incident, incident, "incident")
+    if found is None:
+        raise InvalidInput("an incident is required", field="incident")
+    if len(note or "") > 300:
+        raise InvalidInput("at most 300 characters", field="note")
     if role not in IncidentRole.values:
         raise InvalidInput(f"unknown role {role!r}", field="role")
     link, _created = IncidentActor.objects.update_or_create(

@@ -211,3 +211,77 @@ def test_grading_scales_are_published_in_both_languages(world, api_client):
     assert [g["code"] for g in body["source_reliability"]] == list("ABCDEF")
     assert body["information_credibility"][5]["label"] == {
         "es": "No se puede juzgar su veracidad", "en": "Truth cannot be judged"}  # fmt: skip
+
+
+def incident_link_url(world, key: str = "a") -> str:
+    first, _second = world.extra[f"intel_actors_{key}"]
+    return f"/api/v1/actors/{first.pk}/incidents/"
+
+
+@pytest.mark.parametrize(
+    "role,status_code",
+    [("admin", 201), ("security_manager", 201), ("analyst", 201), ("operator", 403),
+     ("guard", 403), ("liaison", 403), ("auditor", 403)],
+)  # fmt: skip
+def test_link_an_actor_to_an_incident_by_role(world, api_client, role, status_code):
+    from minewatch.intel.models import IncidentActor
+
+    first, _second = world.extra["intel_actors_a"]
+    incident = world.incidents["a2"]
+    response = api_client(world.users[role]).post(
+        incident_link_url(world), {"incident": incident.pk, "role": "perpetrator",
+                                   "note": "Mismo modus operandi"}, format="json",
+    )  # fmt: skip
+    assert response.status_code == status_code, response.content
+    stored = IncidentActor.objects.filter(actor=first, incident=incident)
+    if status_code == 201:
+        assert response.json() == {"actor": first.pk, "incident": incident.pk,
+                                   "role": "perpetrator", "note": "Mismo modus operandi"}  # fmt: skip
+        assert stored.get().role == "perpetrator"
+    else:
+        assert not stored.exists()
+
+
+def test_linked_incident_appears_in_the_actor_graph_and_relinking_changes_the_role(
+    world, api_client
+):
+    from minewatch.intel.models import IncidentActor
+
+    first, _second = world.extra["intel_actors_a"]
+    incident = world.incidents["a2"]
+    client = api_client(world.users["analyst"])
+    url = incident_link_url(world)
+    assert client.post(url, {"incident": incident.pk}, format="json").status_code == 201
+    assert IncidentActor.objects.get(actor=first, incident=incident).role == "suspected"
+    graph = client.get(f"/api/v1/actors/{first.pk}/graph/").json()
+    assert f"incident:{incident.pk}" in {node["id"] for node in graph["nodes"]}
+    body = {"incident": incident.pk, "role": "claimed"}
+    assert client.post(url, body, format="json").status_code == 201
+    assert IncidentActor.objects.filter(actor=first, incident=incident).count() == 1
+    assert IncidentActor.objects.get(actor=first, incident=incident).role == "claimed"
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [({}, "incident"), ({"incident": "abc"}, "incident"), ({"incident": 999999}, "incident"),
+     ({"incident": "b1"}, "incident"), ({"incident": "a2", "role": "boss"}, "role"),
+     ({"incident": "a2", "note": "x" * 301}, "note")],
+)  # fmt: skip
+def test_bad_incident_link_is_400_naming_field_and_stores_nothing(world, api_client, body, field):
+    from minewatch.intel.models import IncidentActor
+
+    if body.get("incident") in ("a2", "b1"):
+        body = {**body, "incident": world.incidents[body["incident"]].pk}
+    before = IncidentActor.objects.count()
+    response = api_client(world.users["analyst"]).post(incident_link_url(world), body,
+                                                       format="json")  # fmt: skip
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert IncidentActor.objects.count() == before
+
+
+def test_another_companys_actor_cannot_be_linked(world, api_client):
+    response = api_client(world.users["analyst"]).post(
+        incident_link_url(world, "b"), {"incident": world.incidents["a2"].pk}, format="json"
+    )
+    assert response.status_code == 404
