@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from minewatch.risk.engine.gaps import THREATS
 from minewatch.risk.models import DeployedControl, RiskRegisterEntry
 from minewatch.testing.world import make_incident
 
@@ -198,15 +199,75 @@ def test_control_catalogue_lists_the_seed_controls_in_both_languages(world, api_
     assert body[0]["label"] == {"es": "Videovigilancia (CCTV)", "en": "CCTV"}
 
 
-def test_heatmap_and_site_pages_render(world, client):
+def test_heatmap_and_site_pages_show_the_api_figures_in_spanish(world, client, api_client):
+    from minewatch.risk.tests.html_rows import decimal_es, page_text, table_rows, whole_usd
     from minewatch.testing.world import PASSWORD
 
+    manager, site = world.users["security_manager"], world.sites["a1"]
+    now = timezone.now()
+    for days, loss in ((10, 40_000), (30, 120_000), (200, 15_000), (400, 60_000)):
+        make_incident(manager, site, incident_type="extortion", loss_usd=loss,
+                      occurred_at=now - dt.timedelta(days=days))  # fmt: skip
+    api = api_client(manager)
+    gaps = api.get("/api/v1/risk/gaps/").json()["sites"]
+    losses = api.get("/api/v1/risk/losses/", {"site": site.pk, "controls": "escorts",
+                                              "seed": 0, "years": 20_000}).json()  # fmt: skip
     assert client.login(username="a-operator", password=PASSWORD)
-    page = client.get("/risk/").content.decode()
-    assert "Pataz" in page and "Antamina" not in page
-    detail = client.get(f"/risk/sites/{world.sites['a1'].pk}/?controls=escorts")
-    assert detail.status_code == 200
-    assert "P99" in detail.content.decode()
+    heatmap = client.get("/risk/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    rows = table_rows(heatmap, "data-site")
+    assert set(rows) == {str(s["site"]) for s in gaps} == {str(world.sites[k].pk)
+                                                          for k in ("a1", "a2")}  # fmt: skip
+    for body in gaps:
+        cells = rows[str(body["site"])]
+        assert cells[0] == body["site_name"]
+        by_threat = {t["threat"]: t for t in body["threats"]}
+        assert [c.rstrip(" ⚠") for c in cells[1:]] == [decimal_es(by_threat[t]["gap"])
+                                                       for t in THREATS]  # fmt: skip
+    assert "Crimen organizado" in heatmap and "Antamina" not in heatmap
+    legend = page_text(heatmap)
+    assert "bajo 1–4 medio 5–9 alto 10–19 extremo 20–25" in legend
+
+    page = client.get(f"/risk/sites/{site.pk}/?controls=escorts", HTTP_ACCEPT_LANGUAGE="es")
+    assert page.status_code == 200
+    html = page.content.decode()
+    loss_rows, gap_rows = table_rows(html, "data-loss-threat"), table_rows(html, "data-gap-threat")
+    crime = losses["threats"]["organised_crime"]
+    assert crime["without_controls"]["p99_usd"] > crime["without_controls"]["p50_usd"] > 0
+    for code, row in [*losses["threats"].items(), ("total", losses["total"])]:
+        figures = [row[k][p] for k in ("without_controls", "with_controls")
+                   for p in ("p50_usd", "p90_usd", "p99_usd")]  # fmt: skip
+        shown = loss_rows[code][1:]
+        assert shown == [*map(whole_usd, figures), whole_usd(row["expected_saving_usd"])]
+    assert loss_rows["total"][0] == "Todas las amenazas"
+    assert loss_rows["organised_crime"][0] == "Crimen organizado"
+    site_gaps = next(body["threats"] for body in gaps if body["site"] == site.pk)
+    for gap in site_gaps:
+        assert gap_rows[gap["threat"]][1:] == [decimal_es(gap[k])
+                                               for k in ("threat_level", "coverage", "gap")]  # fmt: skip
+    assert gap_rows["organised_crime"][0].startswith("Crimen organizado")
+    assert "organised_crime" not in html.replace('-threat="organised_crime"', "")
+    assert 'value="escorts" checked> Resguardo y escoltas' in html
+    assert "access_control" not in html.replace('value="access_control"', "")
+
+
+def test_register_table_shows_owner_and_translated_bands(world, client, api_client):
+    from minewatch.risk.tests.html_rows import table_rows
+    from minewatch.testing.world import PASSWORD
+
+    manager = world.users["security_manager"]
+    entry = world.extra["risk_entry_a"]
+    response = api_client(manager).patch(f"/api/v1/risk-register/{entry.pk}/",
+                                         {"owner": manager.pk}, format="json")  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert client.login(username="a-operator", password=PASSWORD)
+    html = client.get(f"/risk/sites/{world.sites['a1'].pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    row = table_rows(html.content.decode(), "data-entry-threat")["organised_crime"]
+    assert row[0] == "Crimen organizado"
+    assert row[3] == "12 (alto)"
+    assert row[5] == (manager.get_full_name() or manager.username)
+    english = client.get(f"/risk/sites/{world.sites['a1'].pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "12 (high)" in english.content.decode()
+    assert "Organised crime" in english.content.decode()
 
 
 # --- risk bands per organisation -------------------------------------------------------
@@ -306,3 +367,21 @@ def test_bad_bands_are_400_naming_bands_and_change_nothing(world, api_client, ba
     assert AuditEntry.objects.count() == audits
     world.extra["risk_entry_a"].refresh_from_db()
     assert world.extra["risk_entry_a"].inherent_band == "high"
+
+
+def test_pages_show_the_organisations_own_bands_as_a_legend(world, client, api_client):
+    from minewatch.risk.tests.html_rows import page_text
+    from minewatch.testing.world import PASSWORD
+
+    api_client(world.users["security_manager"]).put("/api/v1/risk/bands/", {"bands": NEW_BANDS},
+                                                    format="json")  # fmt: skip
+    assert client.login(username="a-operator", password=PASSWORD)
+    expected = "bajo 1–5 medio 6–11 muy alto 12–19 extremo 20–25"
+    assert expected in page_text(client.get("/risk/", HTTP_ACCEPT_LANGUAGE="es").content.decode())
+    detail = client.get(f"/risk/sites/{world.sites['a1'].pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    assert expected in page_text(detail.content.decode())
+    assert "12 (muy alto)" in page_text(detail.content.decode())
+    english = client.get(f"/risk/sites/{world.sites['a1'].pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "low 1–5 medium 6–11 very high 12–19 extreme 20–25" in page_text(
+        english.content.decode()
+    )
