@@ -198,7 +198,9 @@ def warning_input(event: Event) -> Any:
         organisation_id=warning.organisation_id,
         kind="early_warning.site" if is_site else "early_warning.route",
         severity=warning_severity(warning.total_weight, warning.min_weight),
-        source=AlertSource.EARLY_WARNING, occurred_at=warning.window_end, title=title[:200],
+        # Raised now (the scan just published it): the ladder counts from here, not from
+        # the cluster's last signal, which may be days old.
+        source=AlertSource.EARLY_WARNING, occurred_at=timezone.now(), title=title[:200],
         description="\n".join([header, *(f"- {line}" for line in lines)]),
         site_id=warning.site_id, subject_type="early_warning", subject_key=str(warning.pk),
         lat=lat, lon=lon, place=str(target)[:300],
@@ -282,7 +284,7 @@ def raise_alert_from_warning(event: Event) -> list[Any]:
         logger.warning("early-warning event %s dropped: %s", event.name, exc)
         return []
     window = dt.timedelta(days=float(item.details["window_days"]))
-    if item.occurred_at < timezone.now() - window:
+    if dt.datetime.fromisoformat(item.details["window_end"]) < timezone.now() - window:
         return []
     already = Alert.objects.filter(
         organisation_id=item.organisation_id, source=AlertSource.EARLY_WARNING,

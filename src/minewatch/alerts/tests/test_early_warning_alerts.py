@@ -65,6 +65,11 @@ def test_a_scan_that_raises_a_warning_opens_one_alert_for_its_owner(
     assert world.extra["intel_report_a"].reference in alert.description
     assert world.incidents["a1"].reference in alert.description
     assert "Pataz" in alert.title
+    # Raised when the scan published it, not at the cluster's last signal (a day ago):
+    # only the ladder's first step has fired, nobody was escalated to yet.
+    assert alert.raised_at > warning.window_end
+    assert list(alert.firings.values_list("step_index", flat=True)) == [0]
+    assert alert.status == "open"
 
     seen_a = api_client(world.users["security_manager"]).get("/api/v1/alerts/").json()
     assert alert.pk in {row["id"] for row in seen_a["results"]}
