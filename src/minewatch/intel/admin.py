@@ -6,6 +6,7 @@ from minewatch.core.admin_base import AuditedModelAdmin
 from minewatch.intel.models import (
     ActorLink,
     EarlyWarning,
+    EarlyWarningSettings,
     IncidentActor,
     IntelReport,
     IntelSource,
@@ -57,3 +58,10 @@ class EarlyWarningAdmin(AuditedModelAdmin):
                     "organisation"]  # fmt: skip
     list_filter = ["status", "target_kind", "organisation"]
     readonly_fields = ["fingerprint", "reasons", "raised_at"]
+
+
+@admin.register(EarlyWarningSettings)
+class EarlyWarningSettingsAdmin(AuditedModelAdmin):
+    list_display = ["organisation", "window_days", "distance_km", "min_weight", "min_signals",
+                    "updated_at"]  # fmt: skip
+    readonly_fields = ["updated_at"]

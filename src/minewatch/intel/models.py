@@ -304,3 +304,16 @@ class EarlyWarningSettings(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.window_days:g} d, {self.distance_km:g} km"
+
+    def clean(self) -> None:
+        """The service's checks (admin forms run them too): a ValidationError naming the field."""
+        from django.core.exceptions import ValidationError
+
+        from minewatch.core.errors import InvalidInput
+        from minewatch.intel.early_warnings import SETTINGS_FIELDS, clean_settings
+
+        values = {name: getattr(self, name) for name in SETTINGS_FIELDS}
+        try:
+            clean_settings(values, {})
+        except InvalidInput as exc:
+            raise ValidationError({exc.field: exc.message}) from None

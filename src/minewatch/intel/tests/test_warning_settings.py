@@ -195,3 +195,42 @@ def test_an_expired_report_does_not_count_in_a_new_scan(world):
     earlier = now - dt.timedelta(days=1, hours=12)
     raised = scan_warnings(organisation_id=org_id, now=earlier)
     assert [w.total_weight for w in raised if w.site == site] == [pytest.approx(2.7)]
+
+
+def test_the_model_refuses_what_the_service_refuses(world):
+    from django.core.exceptions import ValidationError
+
+    stored = settings_for(world.orgs["a"].pk)
+    stored.full_clean()
+    stored.credibility_weights = {**stored.credibility_weights, "9": 0.5}
+    with pytest.raises(ValidationError) as raised:
+        stored.full_clean()
+    assert "credibility_weights" in raised.value.message_dict
+    stored.refresh_from_db()
+    stored.distance_km = -1
+    with pytest.raises(ValidationError) as raised:
+        stored.full_clean()
+    assert "distance_km" in raised.value.message_dict
+
+
+def test_admin_edits_the_settings_with_the_same_checks(world):
+    from django.test import Client
+
+    from minewatch.core.models import User
+
+    User.objects.create_superuser("root-ew", "root@example.pe", "x-Secret-9")
+    client = Client()
+    assert client.login(username="root-ew", password="x-Secret-9")
+    stored = settings_for(world.orgs["a"].pk)
+    url = f"/admin/intel/earlywarningsettings/{stored.pk}/change/"
+    assert client.get("/admin/intel/earlywarningsettings/").status_code == 200
+    form = {"organisation": world.orgs["a"].pk, "window_days": 14, "distance_km": -3,
+            "min_weight": 2, "min_signals": 2,
+            "reliability_weights": json.dumps(stored.reliability_weights),
+            "credibility_weights": json.dumps(stored.credibility_weights)}  # fmt: skip
+    response = client.post(url, form)
+    assert response.status_code == 200  # the form again, with the error
+    assert "distance_km" in response.context["adminform"].form.errors
+    assert settings_for(world.orgs["a"].pk).distance_km == 10.0
+    assert client.post(url, {**form, "distance_km": 8}).status_code == 302
+    assert settings_for(world.orgs["a"].pk).distance_km == 8.0
