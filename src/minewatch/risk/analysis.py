@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import h3
@@ -18,11 +19,12 @@ from django.utils import timezone
 from minewatch.core.errors import InvalidInput
 from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
+from minewatch.risk.covariates import covariates_for
 from minewatch.risk.engine import gaps as gap_engine
 from minewatch.risk.engine import losses as loss_engine
 from minewatch.risk.engine import register as register_engine
 from minewatch.risk.engine.forecast import METHODS, History, make_method
-from minewatch.risk.engine.grid import check_resolution, study_area_from_cells
+from minewatch.risk.engine.grid import StudyArea, check_resolution, study_area_from_cells
 from minewatch.risk.models import (
     ControlEffectiveness,
     DeployedControl,
@@ -56,11 +58,16 @@ def _event_arrays(incidents: QuerySet, now: dt.datetime) -> tuple[np.ndarray, ..
 def forecast_cells(
     incidents: QuerySet, *, days: int, resolution: int, method: str = "mixture",
     now: dt.datetime | None = None,
+    covariates: Callable[[StudyArea], Mapping[str, np.ndarray]] | None = None,
+    explain: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Expected incidents per H3 cell over the next ``days`` days, highest first.
 
     The study area is every cell holding a past incident plus its neighbours (one ring),
     so a country-wide history stays a few thousand cells at any resolution.
+    ``covariates(area)`` (e.g. :func:`risk.covariates.covariates_for`) gives the mixture
+    static maps of the geography; ``explain``, when given, is filled with the covariates
+    used and the mixture's fitted weight per component.
     """
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r}; one of {sorted(METHODS)}", field="method")
@@ -77,9 +84,14 @@ def forecast_cells(
     own = {h3.latlng_to_cell(a, o, resolution) for a, o in zip(lat, lon, strict=True)}
     area = study_area_from_cells([c for cell in own for c in h3.grid_disk(cell, 1)], resolution)
     order = np.argsort(t_days)
-    model = make_method(method, area)
+    maps = dict(covariates(area)) if covariates is not None and method == "mixture" else {}
+    model = make_method(method, area, **({"covariates": maps} if maps else {}))
     model.fit(History(area.locate(lat[order], lon[order]), t_days[order]))
     expected = np.asarray(model.predict(0.0, float(days)))
+    if explain is not None:
+        explain["covariates"] = sorted(maps)
+        weights = getattr(model, "weights_by_component", None)
+        explain["weights"] = {k: round(v, 4) for k, v in weights.items()} if weights else {}
     ranked = np.argsort(-expected, kind="stable")
     total = float(expected.sum()) or 1.0
     return [
@@ -126,7 +138,10 @@ def forecast_per_year_near(
         organisation_id=site.organisation_id, threat=threat,
         occurred_at__gt=now - dt.timedelta(days=window_days), occurred_at__lte=now,
     )  # fmt: skip
-    cells = forecast_cells(incidents, days=365, resolution=SITE_FORECAST_RESOLUTION, now=now)
+    cells = forecast_cells(
+        incidents, days=365, resolution=SITE_FORECAST_RESOLUTION, now=now,
+        covariates=covariates_for(organisation_ids=[site.organisation_id]),
+    )  # fmt: skip
     if not cells:
         return None
     centre = h3.latlng_to_cell(site.lat, site.lon, SITE_FORECAST_RESOLUTION)

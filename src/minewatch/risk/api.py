@@ -23,6 +23,7 @@ from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
 from minewatch.risk import analysis, services
 from minewatch.risk.choices import CONTROLS
+from minewatch.risk.covariates import covariates_for
 from minewatch.risk.engine.gaps import DEFAULT_EFFECTIVENESS, THREATS
 from minewatch.risk.engine.register import BAND_NAMES
 from minewatch.risk.filtersets import (
@@ -213,9 +214,13 @@ def forecast_view(request: Request) -> Response:
     incidents = restrict(Incident.objects.all(), request.user)
     if threat:
         incidents = incidents.filter(threat=threat)
-    cells = analysis.forecast_cells(incidents, days=days, resolution=resolution, method=method)
+    explain: dict = {}
+    cells = analysis.forecast_cells(
+        incidents, days=days, resolution=resolution, method=method,
+        covariates=covariates_for(user=request.user), explain=explain,
+    )  # fmt: skip
     return Response({"threat": threat or "all", "days": days, "resolution": resolution,
-                     "method": method, "cells": cells})  # fmt: skip
+                     "method": method, "cells": cells, **explain})  # fmt: skip
 
 
 @extend_schema(responses=dict)

@@ -181,6 +181,7 @@ def forecast_command(
     from minewatch.core.errors import MineWatchError
     from minewatch.incidents.models import Incident
     from minewatch.risk.analysis import check_threat, forecast_cells
+    from minewatch.risk.covariates import covariates_for
 
     incidents = Incident.objects.all()
     if org:
@@ -189,7 +190,12 @@ def forecast_command(
         check_threat(threat, allow_all=True)
         if threat:
             incidents = incidents.filter(threat=threat)
-        cells = forecast_cells(incidents, days=days, resolution=resolution, method=method)
+        owners = list(incidents.values_list("organisation_id", flat=True).distinct())
+        explain: dict = {}
+        cells = forecast_cells(
+            incidents, days=days, resolution=resolution, method=method,
+            covariates=covariates_for(organisation_ids=owners), explain=explain,
+        )  # fmt: skip
     except MineWatchError as exc:
         _fail(f"--{exc.field}: {exc.message}")
     if as_json:
@@ -200,6 +206,7 @@ def forecast_command(
                     "threat": threat or "all",
                     "resolution": resolution,
                     "method": method,
+                    **explain,
                     "cells": cells[:top],
                 },
                 indent=2,

@@ -166,6 +166,21 @@ def test_forecast_returns_scored_h3_cells_from_visible_incidents(world, api_clie
     assert near_b == []  # company B's incident is not in A's forecast
 
 
+def test_mixture_forecast_uses_the_readers_geography_as_covariates(world, api_client):
+    body = (
+        api_client(world.users["security_manager"])
+        .get("/api/v1/risk/forecast/", {"days": 30, "resolution": 6, "method": "mixture"})
+        .json()
+    )
+    assert "sites 2 km" in body["covariates"] and "routes 1 km" in body["covariates"]
+    assert sum(body["weights"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert all(f"covariate {name}" in body["weights"] for name in body["covariates"])
+    kde = api_client(world.users["security_manager"]).get(
+        "/api/v1/risk/forecast/", {"days": 30, "resolution": 6, "method": "kde"}
+    )
+    assert kde.json()["covariates"] == []  # only the mixture weighs covariates
+
+
 @pytest.mark.parametrize("params,field", [({"resolution": 16}, "resolution"),
                                           ({"threat": "aliens"}, "threat"),
                                           ({"method": "oracle"}, "method"),

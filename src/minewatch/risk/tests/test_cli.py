@@ -182,3 +182,20 @@ def test_export_events_filters_by_threat_and_names_bad_options(world, tmp_path):
         app, ["risk", "export-events", "--out", str(tmp_path / "no" / "f.csv")]
     )
     assert missing_dir.exit_code == 2 and "--out" in missing_dir.output
+
+
+@pytest.mark.django_db
+def test_forecast_command_prints_cells_and_the_covariates_it_weighed(world):
+    add_training_incidents(world)
+    args = ["risk", "forecast", "--days", "30", "--resolution", "6", "--json"]
+    body = json.loads(runner.invoke(app, args).output)
+    assert body["method"] == "mixture" and body["cells"]
+    assert "routes 1 km" in body["covariates"]
+    assert body["cells"][0]["expected"] >= body["cells"][-1]["expected"]
+    only_b = json.loads(runner.invoke(app, [*args, "--org", world.orgs["b"].name]).output)
+    site_b = world.sites["b1"]
+    assert all(abs(c["lat"] - site_b.lat) < 0.5 for c in only_b["cells"])  # B's incident only
+    text = runner.invoke(app, ["risk", "forecast", "--top", "3", "--resolution", "6"])
+    assert text.exit_code == 0 and len(text.output.strip().splitlines()) == 3
+    bad = runner.invoke(app, ["risk", "forecast", "--threat", "aliens"])
+    assert bad.exit_code == 2 and "--threat" in bad.output
