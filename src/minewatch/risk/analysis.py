@@ -7,6 +7,7 @@ likelihood suggestion for the register. Nothing here writes (services.py does).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -246,7 +247,14 @@ def site_gaps(site: Site) -> list[dict[str, Any]]:
 
 
 def _yearly_counts_and_losses(site: Site, threat: str, now: dt.datetime):
-    years = HISTORY_DAYS // 365
+    """Incidents per year back from ``now`` (newest first) and the losses recorded.
+
+    As many yearly bins as the organisation has records for (``observation_window_days``
+    rounded up: a demo of two years gives two bins, not a third empty year that would cut
+    the frequency by a third), at most the register's three years.
+    """
+    window = observation_window_days(site.organisation_id, now)
+    years = max(1, min(HISTORY_DAYS // 365, math.ceil(window / 365 - 1e-9)))
     rows = Incident.objects.filter(
         site=site, threat=threat, occurred_at__gte=now - dt.timedelta(days=years * 365)
     ).values_list("occurred_at", "loss_usd")

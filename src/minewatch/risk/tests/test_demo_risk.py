@@ -62,6 +62,8 @@ def test_every_demo_site_has_a_gap_row_per_threat_and_non_zero_losses_in_the_api
         per_threat = losses.json()["threats"]
         assert set(per_threat) == set(THREATS)
         assert any(t["without_controls"]["p99_usd"] > 0 for t in per_threat.values()), site.name
+        # the demo holds two years of incidents: two yearly bins, no empty third year
+        assert {len(t["yearly_counts"]) for t in per_threat.values()} == {2}, site.name
 
 
 def test_every_demo_site_shows_its_gaps_and_losses_on_its_page_and_the_heatmap(demo, db, client,
