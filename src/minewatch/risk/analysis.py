@@ -65,7 +65,9 @@ def forecast_cells(
     """Expected incidents per H3 cell over the next ``days`` days, highest first.
 
     The study area is every cell holding a past incident plus its neighbours (one ring),
-    so a country-wide history stays a few thousand cells at any resolution.
+    so a country-wide history stays a few thousand cells at any resolution; with the
+    mixture and a :class:`risk.covariates.Geography`, also the cells on and around the
+    sites, routes and risk zones, so a road stretch with no incident yet can be ranked.
     ``covariates(area)`` (e.g. :func:`risk.covariates.covariates_for`) gives the mixture
     static maps of the geography; ``explain``, when given, is filled with the covariates
     used and the mixture's fitted weight per component.
@@ -83,9 +85,13 @@ def forecast_cells(
     if len(t_days) == 0:
         return []
     own = {h3.latlng_to_cell(a, o, resolution) for a, o in zip(lat, lon, strict=True)}
-    area = study_area_from_cells([c for cell in own for c in h3.grid_disk(cell, 1)], resolution)
+    cells = {c for cell in own for c in h3.grid_disk(cell, 1)}
+    weighs_geography = covariates is not None and method == "mixture"
+    if weighs_geography and hasattr(covariates, "cells"):  # roads and sites with no incident yet
+        cells |= covariates.cells(resolution)
+    area = study_area_from_cells(sorted(cells), resolution)
     order = np.argsort(t_days)
-    maps = dict(covariates(area)) if covariates is not None and method == "mixture" else {}
+    maps = dict(covariates(area)) if weighs_geography else {}
     model = make_method(method, area, **({"covariates": maps} if maps else {}))
     model.fit(History(area.locate(lat[order], lon[order]), t_days[order]))
     expected = np.asarray(model.predict(0.0, float(days)))

@@ -10,9 +10,11 @@ never leans on another organisation's sites.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Iterable
 from typing import Any
 
+import h3
 import numpy as np
 import shapely
 from django.db.models import QuerySet
@@ -82,21 +84,62 @@ def geography_covariates(
     )
 
 
-def covariates_for(
-    organisation_ids: Iterable[int] | None = None, user: Any = None
-) -> Callable[[StudyArea], dict[str, np.ndarray]]:
-    """``area -> maps`` over the geography of some organisations and/or what ``user`` may see."""
+class Geography:
+    """The geography of some organisations and/or what a reader may see, for a forecast.
 
-    def build(area: StudyArea) -> dict[str, np.ndarray]:
-        querysets = {"sites": Site.objects.all(), "routes": Route.objects.all(),
-                     "zones": Zone.objects.all()}  # fmt: skip
-        if organisation_ids is not None:
-            ids = list(organisation_ids)
-            querysets = {k: q.filter(organisation_id__in=ids) for k, q in querysets.items()}
-        if user is not None:
+    Called with a study area it returns the covariate maps (``area -> maps``, what
+    ``run_backtest`` and ``forecast_cells`` take); :meth:`cells` lists the H3 cells on and
+    around it, so a forecast can rank a stretch of road that has had no incident yet.
+    """
+
+    MAX_CELLS = 50_000  # beyond this (a very fine resolution) the area is not extended
+
+    def __init__(self, organisation_ids: Iterable[int] | None = None, user: Any = None) -> None:
+        self.organisation_ids = None if organisation_ids is None else list(organisation_ids)
+        self.user = user
+
+    def querysets(self) -> dict[str, QuerySet]:
+        sets = {"sites": Site.objects.all(), "routes": Route.objects.all(),
+                "zones": Zone.objects.all()}  # fmt: skip
+        if self.organisation_ids is not None:
+            sets = {k: q.filter(organisation_id__in=self.organisation_ids) for k, q in sets.items()}
+        if self.user is not None:
             from minewatch.core.tenancy import restrict
 
-            querysets = {k: restrict(q, user) for k, q in querysets.items()}
-        return geography_covariates(area, **querysets)
+            sets = {k: restrict(q, self.user) for k, q in sets.items()}
+        return sets
 
-    return build
+    def __call__(self, area: StudyArea) -> dict[str, np.ndarray]:
+        return geography_covariates(area, **self.querysets())
+
+    def cells(self, resolution: int) -> set[str]:
+        """H3 cells of the active sites, along the routes and in the risk zones, plus one ring."""
+        sets = self.querysets()
+        core: set[str] = set()
+        for site in sets["sites"].filter(is_active=True):
+            core.add(h3.latlng_to_cell(site.lat, site.lon, resolution))
+        for route in sets["routes"]:
+            if not route.geometry:
+                continue
+            ends = [
+                h3.latlng_to_cell(lat, lon, resolution) for lon, lat in shape(route.geometry).coords
+            ]
+            for a, b in zip(ends, ends[1:], strict=False):
+                core.update(h3.grid_path_cells(a, b))
+                if len(core) > self.MAX_CELLS:
+                    return set()
+            core.update(ends)
+        edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
+        for zone in sets["zones"].filter(kind__in=RISK_ZONE_KINDS, center_lat__isnull=False):
+            rings = int(min(50, math.ceil((zone.radius_m or 0) / (1.5 * edge_m))))
+            core.update(
+                h3.grid_disk(h3.latlng_to_cell(zone.center_lat, zone.center_lon, resolution), rings)
+            )
+        if len(core) > self.MAX_CELLS:
+            return set()
+        return {c for cell in core for c in h3.grid_disk(cell, 1)}
+
+
+def covariates_for(organisation_ids: Iterable[int] | None = None, user: Any = None) -> Geography:
+    """The :class:`Geography` of some organisations and/or of what ``user`` may see."""
+    return Geography(organisation_ids, user)

@@ -41,3 +41,32 @@ def test_a_reader_only_gets_the_geography_they_may_see(world):
     # the other company's road and mine are 700 km away and its own; nothing of company a leaks
     assert covariates_for(user=world.users["b-manager"])(area) == {}
     assert covariates_for(organisation_ids=[world.orgs["b"].pk])(area) == {}
+
+
+def test_geography_cells_follow_the_roads_sites_and_risk_zones(world):
+    import h3
+
+    cells = covariates_for(user=world.users["security_manager"]).cells(7)
+    midway = h3.latlng_to_cell((-14.068 - 14.793) / 2, (-72.318 - 71.413) / 2, 7)
+    assert midway in cells  # the middle of the Las Bambas → Espinar road
+    assert h3.latlng_to_cell(-7.735, -77.53, 7) in cells  # Pataz
+    assert h3.latlng_to_cell(-9.537, -77.05, 7) not in cells  # company B's Antamina
+
+
+def test_the_forecast_ranks_a_road_stretch_with_no_incident_yet(world, api_client):
+    import h3
+
+    body = (
+        api_client(world.users["security_manager"])
+        .get("/api/v1/risk/forecast/", {"days": 30, "resolution": 7, "method": "mixture"})
+        .json()
+    )
+    by_cell = {c["cell"]: c["expected"] for c in body["cells"]}
+    midway = h3.latlng_to_cell((-14.068 - 14.793) / 2, (-72.318 - 71.413) / 2, 7)
+    assert by_cell.get(midway, 0) > 0
+    kde = (
+        api_client(world.users["security_manager"])
+        .get("/api/v1/risk/forecast/", {"days": 30, "resolution": 7, "method": "kde"})
+        .json()
+    )
+    assert midway not in {c["cell"] for c in kde["cells"]}  # only the mixture weighs geography
