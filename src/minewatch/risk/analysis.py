@@ -60,7 +60,7 @@ def forecast_cells(
     incidents: QuerySet, *, days: int, resolution: int, method: str = "mixture",
     now: dt.datetime | None = None,
     covariates: Callable[[StudyArea], Mapping[str, np.ndarray]] | None = None,
-    explain: dict[str, Any] | None = None,
+    explain: dict[str, Any] | None = None, boundaries: bool = False,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Expected incidents per H3 cell over the next ``days`` days, highest first.
 
@@ -70,7 +70,11 @@ def forecast_cells(
     sites, routes and risk zones, so a road stretch with no incident yet can be ranked.
     ``covariates(area)`` (e.g. :func:`risk.covariates.covariates_for`) gives the mixture
     static maps of the geography; ``explain``, when given, is filled with the covariates
-    used and the mixture's fitted weight per component.
+    used, the mixture's fitted weight per component and the study area in km².
+
+    Each cell has ``top_share``: the share of the study area covered by it and every
+    cell ranked above it, so "top_share <= 0.05" is the 5 % of the area the hit rate
+    is measured on. ``boundaries`` adds each hexagon's outline as [lat, lon] pairs.
     """
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r}; one of {sorted(METHODS)}", field="method")
@@ -96,18 +100,26 @@ def forecast_cells(
     model.fit(History(area.locate(lat[order], lon[order]), t_days[order]))
     expected = np.asarray(model.predict(0.0, float(days)))
     if explain is not None:
+        explain["study_area_km2"] = round(area.total_area_m2 / 1e6, 3)
         explain["covariates"] = sorted(maps)
         weights = getattr(model, "weights_by_component", None)
         explain["weights"] = {k: round(v, 4) for k, v in weights.items()} if weights else {}
     ranked = np.argsort(-expected, kind="stable")
     total = float(expected.sum()) or 1.0
-    return [
-        {"cell": str(area.cells[i]), "expected": round(float(expected[i]), 6),
-         "score": round(float(expected[i]) / total, 6),
-         "lat": round(h3.cell_to_latlng(str(area.cells[i]))[0], 6),
-         "lon": round(h3.cell_to_latlng(str(area.cells[i]))[1], 6)}
-        for i in ranked if expected[i] > 0
-    ]  # fmt: skip
+    top_share = np.cumsum(area.area_m2[ranked]) / area.total_area_m2
+    out = []
+    for i, share in zip(ranked, top_share, strict=True):
+        if expected[i] <= 0:
+            continue
+        cell = str(area.cells[i])
+        lat_c, lon_c = h3.cell_to_latlng(cell)
+        row = {"cell": cell, "expected": round(float(expected[i]), 6),
+               "score": round(float(expected[i]) / total, 6), "top_share": round(float(share), 6),
+               "lat": round(lat_c, 6), "lon": round(lon_c, 6)}  # fmt: skip
+        if boundaries:
+            row["boundary"] = [[round(a, 6), round(o, 6)] for a, o in h3.cell_to_boundary(cell)]
+        out.append(row)
+    return out
 
 
 def observation_window_days(organisation_id: int, now: dt.datetime) -> float:

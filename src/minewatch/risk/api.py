@@ -202,7 +202,8 @@ def losses_view(request: Request) -> Response:
 
 
 @extend_schema(parameters=[OpenApiParameter("threat", str), OpenApiParameter("days", int),
-                           OpenApiParameter("resolution", int), OpenApiParameter("method", str)],
+                           OpenApiParameter("resolution", int), OpenApiParameter("method", str),
+                           OpenApiParameter("geometry", bool, description="hexagon outlines")],
                responses=dict)  # fmt: skip
 @api_view(["GET"])
 def forecast_view(request: Request) -> Response:
@@ -214,10 +215,14 @@ def forecast_view(request: Request) -> Response:
     incidents = restrict(Incident.objects.all(), request.user)
     if threat:
         incidents = incidents.filter(threat=threat)
+    boundaries = request.query_params.get("geometry", "false").lower()
+    if boundaries not in {"true", "false", "1", "0"}:
+        raise InvalidInput(f"{boundaries!r} is not true or false", field="geometry")
     explain: dict = {}
     cells = analysis.forecast_cells(
         incidents, days=days, resolution=resolution, method=method,
         covariates=covariates_for(user=request.user), explain=explain,
+        boundaries=boundaries in {"true", "1"},
     )  # fmt: skip
     return Response({"threat": threat or "all", "days": days, "resolution": resolution,
                      "method": method, "cells": cells, **explain})  # fmt: skip

@@ -182,10 +182,26 @@ def test_mixture_forecast_uses_the_readers_geography_as_covariates(world, api_cl
     assert kde.json()["covariates"] == []  # only the mixture weighs covariates
 
 
+def test_forecast_cells_carry_their_area_rank_and_outline_on_request(world, api_client):
+    client = api_client(world.users["security_manager"])
+    body = client.get("/api/v1/risk/forecast/", {"days": 7, "resolution": 7, "geometry": "true"})
+    body = body.json()
+    shares = [c["top_share"] for c in body["cells"]]
+    assert shares == sorted(shares) and 0 < shares[0] <= shares[-1] <= 1
+    assert body["study_area_km2"] > 0
+    first = body["cells"][0]
+    assert len(first["boundary"]) == 6  # a hexagon
+    assert all(abs(lat - first["lat"]) < 0.05 and abs(lon - first["lon"]) < 0.05
+               for lat, lon in first["boundary"])  # fmt: skip
+    plain = client.get("/api/v1/risk/forecast/", {"days": 7, "resolution": 7}).json()
+    assert "boundary" not in plain["cells"][0]
+
+
 @pytest.mark.parametrize("params,field", [({"resolution": 16}, "resolution"),
                                           ({"threat": "aliens"}, "threat"),
                                           ({"method": "oracle"}, "method"),
-                                          ({"days": 0}, "days")])  # fmt: skip
+                                          ({"days": 0}, "days"),
+                                          ({"geometry": "maybe"}, "geometry")])  # fmt: skip
 def test_bad_forecast_parameters_are_400_naming_field(world, api_client, params, field):
     response = api_client(world.users["security_manager"]).get("/api/v1/risk/forecast/", params)
     assert response.status_code == 400
