@@ -22,6 +22,7 @@ FEATURE_PATHS: dict[str, str] = {
     "stream": "/api/v1/stream/",
     "evidence": "/api/v1/evidence/",
     "protocols": "/api/v1/protocols/",
+    "forecast": "/api/v1/risk/forecast/",
 }
 
 

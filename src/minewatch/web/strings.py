@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 JS_STRINGS = {
     "live_connecting": _("Connecting to the live feed…"),
+    "forecast_cell": _("Forecast cell"),
+    "forecast_expected": _("Expected incidents, next %(days)s days"),
+    "forecast_top": _("Among the top %(pct)s of the area"),
+    "forecast_why": _("Weighed in"),
     "live_lost": _("Live connection lost — reconnecting…"),
     "live_ok": _("Live feed connected"),
     "live_unavailable": _("Live updates are not installed on this server; refresh to update."),

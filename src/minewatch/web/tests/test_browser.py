@@ -138,6 +138,28 @@ def test_operator_logs_in_and_sees_the_company_sites_on_the_map(browser: Any, se
     page.context.close()
 
 
+def test_the_risk_forecast_layer_draws_the_top_of_the_area_on_demand(
+    browser: Any, server: str
+) -> None:
+    page = open_page(browser, DESKTOP)
+    log_in(page, server, "a-operator")
+    page.wait_for_selector("#map[data-loaded=true]")
+    assert page.locator("path.mw-forecast").count() == 0  # a model, off until asked for
+    page.check("input[data-layer=forecast]")
+    page.wait_for_selector("#map[data-forecast=loaded]")
+    hexes = page.locator("path.mw-forecast")
+    assert hexes.count() > 0
+    assert page.locator("path.mw-forecast-5").count() > 0  # the top 5 % band is drawn
+    assert page.locator('[data-count="forecast"]').inner_text() == f"({hexes.count()})"
+    hexes.first.dispatch_event("click")
+    assert page.locator("#map-card h2").inner_text() == "Celda del pronóstico"
+    assert "Incidentes esperados, próximos 7 días" in page.locator("#map-card").inner_text()
+    page.uncheck("input[data-layer=forecast]")
+    assert page.locator("path.mw-forecast").count() == 0
+    assert page.errors == []
+    page.context.close()
+
+
 def test_guard_reports_an_incident_from_the_phone_form(browser: Any, server: str) -> None:
     page = open_page(browser, PHONE, is_mobile=True, has_touch=True)
     log_in(page, server, "a-guard")

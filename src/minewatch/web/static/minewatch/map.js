@@ -14,7 +14,8 @@
     sites: L.layerGroup().addTo(map),
     incidents: L.layerGroup().addTo(map),
     convoys: L.layerGroup().addTo(map),
-    alerts: L.layerGroup().addTo(map)
+    alerts: L.layerGroup().addTo(map),
+    forecast: L.layerGroup()  // off until asked for: it is a model, not an observation
   };
   var card = document.getElementById("map-card");
   var cardBody = card.querySelector(".card-body");
@@ -211,10 +212,42 @@
     }
   });
 
+  // The risk forecast: the hexagons covering the top 20 % of the study area, coloured by
+  // the 5 / 10 / 20 % bands the hit rate is measured on (docs/forecasting.md).
+  var FORECAST_DAYS = 7;
+  var FORECAST_BANDS = [[0.05, "#dc2626", 5], [0.10, "#f97316", 10], [0.20, "#facc15", 20]];
+  function drawForecast(data) {
+    layers.forecast.clearLayers();
+    var shown = 0;
+    var why = Object.keys(data.weights || {}).filter(function (k) { return data.weights[k] >= 0.05; })
+      .map(function (k) { return k + " " + Math.round(data.weights[k] * 100) + " %"; }).join(" · ");
+    data.cells.forEach(function (c) {
+      var band = FORECAST_BANDS.filter(function (b) { return c.top_share <= b[0] + 1e-9; })[0];
+      if (!band || !c.boundary) return;
+      var hex = L.polygon(c.boundary, { color: band[1], weight: 1, fillColor: band[1], fillOpacity: 0.35,
+        className: "mw-forecast mw-forecast-" + band[2] });
+      var expected = MW.formatNumber(c.expected, 3);
+      hex.bindTooltip(t("forecast_expected", { days: FORECAST_DAYS }) + ": " + expected, { sticky: true, className: "mw-tooltip" });
+      hex.on("click", function () {
+        openCard(t("forecast_cell"), [row(t("forecast_expected", { days: FORECAST_DAYS }), expected),
+          row(t("forecast_top", { pct: band[2] + " %" }), "✓"), row(t("forecast_why"), why)]);
+      });
+      hex.addTo(layers.forecast);
+      shown += 1;
+    });
+    setCount("forecast", shown);
+  }
+  function loadForecast() {
+    return MW.api("GET", "/api/v1/risk/forecast/?days=" + FORECAST_DAYS + "&resolution=7&geometry=true")
+      .then(function (data) { drawForecast(data); element.setAttribute("data-forecast", "loaded"); })
+      .catch(function () { element.setAttribute("data-forecast", "failed"); });
+  }
+
   document.querySelectorAll("input[data-layer]").forEach(function (box) {
     box.addEventListener("change", function () {
-      var layer = layers[box.getAttribute("data-layer")];
+      var name = box.getAttribute("data-layer"), layer = layers[name];
       if (box.checked) map.addLayer(layer); else map.removeLayer(layer);
+      if (name === "forecast" && box.checked) loadForecast();  // fresh each time it is shown
     });
   });
   document.getElementById("map-days").addEventListener("change", loadLayers);
