@@ -59,6 +59,14 @@ def capture(url: str, browser: Any) -> None:
     shoot(operator, "map.png")
     operator.evaluate("window.MWOpsMap.map.setView([-15.3, -71.9], 8)")
     shoot(operator, "map-southern-corridor.png")
+    if operator.locator("input[data-layer=forecast]:not([disabled])").count():
+        operator.uncheck("input[data-layer=incidents]")
+        operator.check("input[data-layer=forecast]")
+        operator.wait_for_selector("#map[data-forecast=loaded]")
+        operator.evaluate("window.MWOpsMap.map.setView([-14.1, -72.25], 10)")
+        shoot(operator, "map-forecast.png")
+        operator.uncheck("input[data-layer=forecast]")
+        operator.check("input[data-layer=incidents]")
 
     guard = new_page(browser, url, "guard", phone=True)
     shoot(guard, "field-report-phone.png", full_page=True)
@@ -91,7 +99,9 @@ def capture(url: str, browser: Any) -> None:
 def capture_convoys(url: str, operator: Any) -> None:
     """The convoys en route, and the page of a finished demo trip (track and detections)."""
     operator.goto(f"{url}/convoys/")
-    operator.wait_for_selector("#trip-rows tr[data-trip] .det-timeline, #trip-rows tr[data-trip] .help")
+    operator.wait_for_selector(
+        "#trip-rows tr[data-trip] .det-timeline, #trip-rows tr[data-trip] .help"
+    )
     shoot(operator, "convoys.png", full_page=True)
     finished = operator.request.get(f"{url}/api/v1/trips/?status=arrived&ordering=reference").json()
     trips = sorted(finished["results"], key=lambda trip: trip["reference"])
