@@ -6,4 +6,5 @@ app_name = "risk"
 urlpatterns = [
     path("", views.heatmap, name="heatmap"),
     path("sites/<int:pk>/", views.site_detail, name="site-detail"),
+    path("bands/", views.bands, name="bands"),
 ]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from minewatch.core.errors import MineWatchError
+from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
 from minewatch.incidents.choices import THREAT_CHOICES
-from minewatch.risk import analysis
+from minewatch.risk import analysis, services
 from minewatch.risk.choices import CONTROL_LABELS, band_label, control_label
+from minewatch.risk.engine.register import BAND_NAMES
 from minewatch.risk.models import DeployedControl, RiskRegisterEntry
 
 THREAT_LABELS = dict(THREAT_CHOICES)
@@ -45,8 +51,12 @@ def heatmap(request: HttpRequest) -> HttpResponse:
              "css": _cell_class(gaps[t]["gap"], gaps[t]["is_structural_imbalance"])}
             for t in analysis.THREATS]})  # fmt: skip
     threats = [THREAT_LABELS.get(t, t) for t in analysis.THREATS]
+    can_edit_bands = has_capability(request.user, "manage_sites") and bool(
+        request.user.organisation_id
+    )
     return render(request, "risk/heatmap.html", {
         "rows": rows, "threats": threats, "legends": _legends(sites),
+        "can_edit_bands": can_edit_bands,
     })  # fmt: skip
 
 
@@ -72,3 +82,45 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "catalogue": [{"code": code, "label": control_label(code)} for code in CONTROL_LABELS],
         "legends": _legends([site]),
     })  # fmt: skip
+
+
+@login_required
+def bands(request: HttpRequest) -> HttpResponse:
+    """A security manager sets the organisation's risk bands (the register is re-banded)."""
+    user = request.user
+    if not has_capability(user, "manage_sites") or user.organisation_id is None:
+        raise PermissionDenied
+    current = {b["name"]: b["min_score"] for b in analysis.band_legend(user.organisation_id)}
+    values = {name: str(current.get(name, "")) for name in BAND_NAMES}
+    error = ""
+    if request.method == "POST":
+        values = {name: request.POST.get(f"min_{name}", "").strip() for name in BAND_NAMES}
+        chosen = []
+        for name in BAND_NAMES:
+            raw = values[name]
+            if not raw:
+                continue
+            try:
+                chosen.append({"name": name, "min_score": int(raw)})
+            except ValueError:
+                error = _("%(band)s: %(value)r is not a whole score") % {
+                    "band": band_label(name),
+                    "value": raw,
+                }
+                break
+        if not error:
+            try:
+                services.set_risk_bands(actor=user, bands=chosen)
+            except MineWatchError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Risk bands saved; the register has been re-banded."))
+                return redirect("risk:heatmap")
+    rows = [{"name": name, "label": band_label(name), "value": values[name]} for name in BAND_NAMES]
+    return render(request, "risk/bands.html", {
+        "rows": rows, "error": error, "legends": _legends_for_org(user.organisation),
+    })  # fmt: skip
+
+
+def _legends_for_org(organisation: Any) -> list[dict[str, Any]]:
+    return [{"organisation": organisation, "bands": analysis.band_legend(organisation.pk)}]
