@@ -4,8 +4,8 @@ The forecast's kernel mixture (``risk.engine.mixture``) weighs each map here by 
 well it explained past incidents, so a corridor where blockades happen, or the
 ground around a site that is invaded, raises the forecast of nearby cells that have
 no incident yet, and geography that explains nothing gets no weight. The caller
-passes the geography the reader may see (tenant-scoped querysets), so a forecast
-never leans on another organisation's sites.
+scopes the geography to some organisations or to what a reader may see, so a
+forecast never leans on another organisation's sites.
 """
 
 from __future__ import annotations
@@ -61,29 +61,6 @@ def _zone_shapes(zones: Iterable[Zone], area: StudyArea) -> list[Any]:
     return shapes
 
 
-def geography_covariates(
-    area: StudyArea,
-    *,
-    sites: QuerySet | None = None,
-    routes: QuerySet | None = None,
-    zones: QuerySet | None = None,
-) -> dict[str, np.ndarray]:
-    """Nearness maps to the active sites, the routes and the high-risk / illegal-mining zones.
-
-    Each queryset defaults to every row; pass tenant-scoped ones for a reader.
-    """
-    sites = Site.objects.all() if sites is None else sites
-    routes = Route.objects.all() if routes is None else routes
-    zones = Zone.objects.all() if zones is None else zones
-    route_shapes = [_to_local(shape(r.geometry), area) for r in routes if r.geometry]
-    return geography_maps(
-        area,
-        routes=route_shapes,
-        sites=_site_points(sites.filter(is_active=True), area),
-        zones=_zone_shapes(zones.filter(kind__in=RISK_ZONE_KINDS), area),
-    )
-
-
 class Geography:
     """The geography of some organisations and/or what a reader may see, for a forecast.
 
@@ -110,7 +87,14 @@ class Geography:
         return sets
 
     def __call__(self, area: StudyArea) -> dict[str, np.ndarray]:
-        return geography_covariates(area, **self.querysets())
+        """Nearness maps to the active sites, the routes and the high-risk / illegal-mining zones."""
+        sets = self.querysets()
+        return geography_maps(
+            area,
+            routes=[_to_local(shape(r.geometry), area) for r in sets["routes"] if r.geometry],
+            sites=_site_points(sets["sites"].filter(is_active=True), area),
+            zones=_zone_shapes(sets["zones"].filter(kind__in=RISK_ZONE_KINDS), area),
+        )
 
     def cells(self, resolution: int) -> set[str]:
         """H3 cells of the active sites, along the routes and in the risk zones, plus one ring."""
@@ -130,11 +114,13 @@ class Geography:
                     return set()
             core.update(ends)
         edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
-        for zone in sets["zones"].filter(kind__in=RISK_ZONE_KINDS, center_lat__isnull=False):
-            rings = int(min(50, math.ceil((zone.radius_m or 0) / (1.5 * edge_m))))
-            core.update(
-                h3.grid_disk(h3.latlng_to_cell(zone.center_lat, zone.center_lon, resolution), rings)
-            )
+        for zone in sets["zones"].filter(kind__in=RISK_ZONE_KINDS):
+            if zone.shape == ZoneShape.CIRCLE and zone.center_lat is not None:
+                rings = int(min(50, math.ceil((zone.radius_m or 0) / (1.5 * edge_m))))
+                centre = h3.latlng_to_cell(zone.center_lat, zone.center_lon, resolution)
+                core.update(h3.grid_disk(centre, rings))
+            elif zone.geometry:
+                core.update(h3.geo_to_cells(zone.geometry, resolution))
         if len(core) > self.MAX_CELLS:
             return set()
         return {c for cell in core for c in h3.grid_disk(cell, 1)}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from minewatch.geo import services as geo_services
-from minewatch.risk.covariates import covariates_for, geography_covariates
+from minewatch.risk.covariates import covariates_for
 from minewatch.risk.engine.grid import build_study_area
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def corridor_area():
 
 def test_routes_sites_and_risk_zones_become_named_maps(world):
     area = corridor_area()
-    maps = geography_covariates(area)
+    maps = covariates_for()(area)
     assert sorted(maps) == ["routes 1 km", "routes 3 km", "sites 2 km", "sites 5 km"]
     assert all(m.sum() == pytest.approx(1.0) for m in maps.values())
     (las_bambas,) = area.locate(np.array([-14.068]), np.array([-72.318]))
@@ -30,7 +30,7 @@ def test_routes_sites_and_risk_zones_become_named_maps(world):
         actor=world.users["security_manager"], organisation=world.orgs["a"],
         name="Tramo crítico", kind="high_risk", center_lat=-14.4, center_lon=-71.9, radius_m=3000,
     )  # fmt: skip
-    assert "zones 1 km" in geography_covariates(area)  # perimeters are not risk zones
+    assert "zones 1 km" in covariates_for()(area)  # perimeters are not risk zones
 
 
 def test_a_reader_only_gets_the_geography_they_may_see(world):
@@ -51,6 +51,13 @@ def test_geography_cells_follow_the_roads_sites_and_risk_zones(world):
     assert midway in cells  # the middle of the Las Bambas → Espinar road
     assert h3.latlng_to_cell(-7.735, -77.53, 7) in cells  # Pataz
     assert h3.latlng_to_cell(-9.537, -77.05, 7) not in cells  # company B's Antamina
+    square = [[-75.0, -12.0], [-74.9, -12.0], [-74.9, -11.9], [-75.0, -11.9], [-75.0, -12.0]]
+    geo_services.save_zone(
+        actor=world.users["security_manager"], organisation=world.orgs["a"], name="Foco minero",
+        kind="illegal_mining_hotspot", geometry={"type": "Polygon", "coordinates": [square]},
+    )  # fmt: skip
+    inside = h3.latlng_to_cell(-11.95, -74.95, 7)
+    assert inside in covariates_for(user=world.users["security_manager"]).cells(7)
 
 
 def test_the_forecast_ranks_a_road_stretch_with_no_incident_yet(world, api_client):
