@@ -35,8 +35,11 @@ def _legends(sites: list[Site]) -> list[dict[str, Any]]:
     owners: dict[int, Any] = {}
     for site in sites:
         owners.setdefault(site.organisation_id, site.organisation)
-    return [{"organisation": org, "bands": analysis.band_legend(org_id)}
-            for org_id, org in owners.items()]  # fmt: skip
+    return [_legend(org) for org in owners.values()]
+
+
+def _legend(organisation: Any) -> dict[str, Any]:
+    return {"organisation": organisation, "bands": analysis.band_legend(organisation.pk)}
 
 
 @login_required
@@ -118,9 +121,5 @@ def bands(request: HttpRequest) -> HttpResponse:
                 return redirect("risk:heatmap")
     rows = [{"name": name, "label": band_label(name), "value": values[name]} for name in BAND_NAMES]
     return render(request, "risk/bands.html", {
-        "rows": rows, "error": error, "legends": _legends_for_org(user.organisation),
+        "rows": rows, "error": error, "legends": [_legend(user.organisation)],
     })  # fmt: skip
-
-
-def _legends_for_org(organisation: Any) -> list[dict[str, Any]]:
-    return [{"organisation": organisation, "bands": analysis.band_legend(organisation.pk)}]
