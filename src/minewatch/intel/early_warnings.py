@@ -6,7 +6,6 @@ Part of the service layer (every write here is audited and published). Runs from
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -160,11 +159,6 @@ def save_warning_settings(
         audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
                      after=audit.snapshot(locked), note="early-warning settings")  # fmt: skip
     return locked
-
-
-def params_overridden(params: WarningParams, **overrides: Any) -> WarningParams:
-    """``params`` with the overrides that are not None."""
-    return dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _signals(
