@@ -229,7 +229,8 @@ def cost_of_inaction(
 
     ``yearly_counts`` are observed under ``current_coverage``; the proposed
     controls' coverage replaces it (rate scaled by (1 - proposed)/(1 - current)).
-    Both runs use the same seed, so the difference is the controls' effect.
+    Both runs use the same random stream, so the difference is the controls' effect.
+    The one-risk case of :func:`portfolio_cost_of_inaction`.
 
     Examples
     --------
@@ -237,17 +238,5 @@ def cost_of_inaction(
     >>> r["with_controls"].mean_usd < r["without_controls"].mean_usd
     True
     """
-    if not 0 <= current_coverage < 1 or not 0 <= proposed_coverage <= 1:
-        raise ValueError("coverages must be fractions: current in [0, 1), proposed in [0, 1]")
-    frequency = fit_frequency(yearly_counts)
-    severity = fit_severity(losses_usd)
-    relative = (1 - proposed_coverage) / (1 - current_coverage)
-    without = simulate_annual_loss(frequency, severity, 0.0, years, seed)
-    with_controls = simulate_annual_loss(
-        frequency, severity, float(np.clip(1 - relative, 0, 1)), years, seed
-    )
-    return {
-        "without_controls": without,
-        "with_controls": with_controls,
-        "expected_saving_usd": without.mean_usd - with_controls.mean_usd,
-    }
+    risk = (yearly_counts, losses_usd, proposed_coverage, current_coverage)
+    return portfolio_cost_of_inaction({"risk": risk}, years, seed)["risk"]
