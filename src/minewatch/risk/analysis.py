@@ -24,7 +24,7 @@ from minewatch.risk.covariates import covariates_for
 from minewatch.risk.engine import gaps as gap_engine
 from minewatch.risk.engine import losses as loss_engine
 from minewatch.risk.engine import register as register_engine
-from minewatch.risk.engine.forecast import METHODS, History, make_method
+from minewatch.risk.engine.forecast import METHODS, History, fit_status, make_method
 from minewatch.risk.engine.grid import StudyArea, check_resolution, study_area_from_cells
 from minewatch.risk.models import (
     ControlEffectiveness,
@@ -70,7 +70,9 @@ def forecast_cells(
     sites, routes and risk zones, so a road stretch with no incident yet can be ranked.
     ``covariates(area)`` (e.g. :func:`risk.covariates.covariates_for`) gives the mixture
     static maps of the geography; ``explain``, when given, is filled with the covariates
-    used, the mixture's fitted weight per component and the study area in km².
+    used, the mixture's fitted weight per component, the study area in km² and ``fit``:
+    whether the method could fit, and if not why and what replaced it (the mixture also
+    gives the scales it chose).
 
     Each cell has ``top_share``: the share of the study area covered by it and every
     cell ranked above it, so "top_share <= 0.05" is the 5 % of the area the hit rate
@@ -104,6 +106,7 @@ def forecast_cells(
         explain["covariates"] = sorted(maps)
         weights = getattr(model, "weights_by_component", None)
         explain["weights"] = {k: round(v, 4) for k, v in weights.items()} if weights else {}
+        explain["fit"] = fit_status(model)  # never a silent fallback: says what replaced it
     ranked = np.argsort(-expected, kind="stable")
     total = float(expected.sum()) or 1.0
     top_share = np.cumsum(area.area_m2[ranked]) / area.total_area_m2
@@ -267,12 +270,14 @@ def site_gaps(site: Site) -> list[dict[str, Any]]:
 def _yearly_counts_and_losses(site: Site, threat: str, now: dt.datetime):
     """Incidents per year back from ``now`` (newest first) and the losses recorded.
 
-    As many yearly bins as the organisation has records for (``observation_window_days``
-    rounded up: a demo of two years gives two bins, not a third empty year that would cut
-    the frequency by a third), at most the register's three years.
+    As many yearly bins as the organisation has years of records (``observation_window_days``
+    rounded to the nearest year, at least one, at most the register's three). Rounding, not
+    rounding up: two years of records read an hour later are still two bins, not a third
+    nearly empty year that would cut the frequency by a third; a partial year counts once
+    more than half of it is on record, and older incidents beyond the last bin are left out.
     """
     window = observation_window_days(site.organisation_id, now)
-    years = max(1, min(HISTORY_DAYS // 365, math.ceil(window / 365 - 1e-9)))
+    years = max(1, min(HISTORY_DAYS // 365, math.floor(window / 365 + 0.5)))
     rows = Incident.objects.filter(
         site=site, threat=threat, occurred_at__gte=now - dt.timedelta(days=years * 365)
     ).values_list("occurred_at", "loss_usd")

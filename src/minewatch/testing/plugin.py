@@ -10,13 +10,22 @@ import os
 import socket
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from minewatch.core import crypto
+
 os.environ["MINEWATCH_TESTING"] = "1"
-os.environ.setdefault("MINEWATCH_DATA_DIR", tempfile.mkdtemp(prefix="minewatch-test-"))
+# Every test process (the controller and each xdist worker) writes into its own throw-away
+# data dir, never an inherited one: workers sharing the controller's raced on the signed
+# audit-head directory that one worker's world restore removes while another signs into it.
+_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ["MINEWATCH_DATA_DIR"] = tempfile.mkdtemp(prefix=f"minewatch-test-{_PROCESS}-")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minewatch.settings")
+# The personal-data keys (core/crypto.py) of the throw-away data dir, before any test saves.
+crypto.create_keys(Path(os.environ["MINEWATCH_DATA_DIR"]))
 
 
 def services_required() -> bool:
@@ -51,9 +60,46 @@ def mqtt_broker() -> tuple[str, int]:
     return host, port
 
 
+@pytest.fixture(scope="session")
+def _world_snapshot(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The world built once for this process, in a transaction rolled back (see world_cache)."""
+    from minewatch.testing import world_cache
+
+    if world_cache.fresh_world_wanted():
+        return None
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        snapshot = world_cache.capture()
+        transaction.set_rollback(True)
+    world_cache.reset_process_state()
+    return snapshot
+
+
 @pytest.fixture
-def world(db: Any) -> Any:
-    """Two mining companies, two contractors (one assigned), users of every role, sites, incidents."""
+def world(db: Any, _world_snapshot: Any) -> Any:
+    """Two mining companies, two contractors (one assigned), users of every role, sites, incidents.
+
+    Restored from the process's snapshot into the test's transaction (the same rows, files and
+    e-mails a build writes, times moved to now); ``fresh_world`` builds it through the services.
+    """
+    from django.db import DatabaseError, transaction
+
+    from minewatch.testing import world_cache
+    from minewatch.testing.world import build_world
+
+    if _world_snapshot is None:
+        return build_world()
+    try:
+        with transaction.atomic():
+            return world_cache.restore(_world_snapshot)
+    except DatabaseError:  # rows of the test's own fixtures collide: build it as always
+        return build_world()
+
+
+@pytest.fixture
+def fresh_world(db: Any) -> Any:
+    """The world built through the services in this test's transaction (slow: ~1 s)."""
     from minewatch.testing.world import build_world
 
     return build_world()
@@ -80,6 +126,7 @@ DB_FIXTURES = {
     "transactional_db",
     "django_db_setup",
     "world",
+    "fresh_world",
     "live_server",
     "client",
     "admin_client",
@@ -87,7 +134,8 @@ DB_FIXTURES = {
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    """With MINEWATCH_TEST_DB_ONLY=1 (the PostgreSQL pass), keep only tests that use the database."""
+    """With MINEWATCH_TEST_DB_ONLY=1 (the PostgreSQL pass), keep only tests that use the database
+    (and are not marked ``any_database``)."""
     if os.environ.get("MINEWATCH_TEST_DB_ONLY") != "1":
         return
     keep, drop = [], []
@@ -95,6 +143,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         uses_db = bool(
             DB_FIXTURES & set(getattr(item, "fixturenames", ()))
         ) or item.get_closest_marker("django_db")
+        if item.get_closest_marker("any_database"):
+            uses_db = False  # what it checks does not depend on the database engine
         (keep if uses_db else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

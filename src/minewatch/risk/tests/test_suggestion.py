@@ -88,3 +88,18 @@ def test_incidents_far_from_the_site_do_not_raise_its_forecast(world):
     # Pataz keeps its own extortion (plus the forecast's smoothing), far below Las Bambas
     assert basis["forecast_per_year"] < far_basis["forecast_per_year"] / 3
     assert value < far_value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("recorded_days", "bins"),
+    [(730, 2), (730.01, 2), (731, 2), (800, 2), (2 * 365 + 200, 3), (400, 1), (120, 1)],
+)
+def test_yearly_bins_follow_the_years_on_record_not_the_minutes_since(world, recorded_days, bins):
+    # two years of records read a few minutes later are still two years, not a third empty
+    # year that would cut the loss model's frequency by a third (CI found it on the demo)
+    old_record(world, recorded_days)
+    counts, _ = analysis._yearly_counts_and_losses(
+        world.sites["a1"], "organised_crime", timezone.now()
+    )
+    assert len(counts) == bins
