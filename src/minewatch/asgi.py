@@ -1,8 +1,16 @@
-"""ASGI entry point (uvicorn): needed for the long-lived live-update stream."""
+"""ASGI entry point (uvicorn): needed for the long-lived live-update stream.
+
+Bodies over the configured limit are refused here, before Django buffers them
+(:mod:`minewatch.core.bodylimit`).
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minewatch.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from minewatch.core.bodylimit import BodyLimit, web_limit  # noqa: E402 - needs Django set up
+
+application = BodyLimit(django_application, web_limit)

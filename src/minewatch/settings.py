@@ -35,10 +35,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     *MINEWATCH_APPS,
 ]
 
 MIDDLEWARE = [
+    "minewatch.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -46,9 +49,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "minewatch.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "minewatch.core.middleware.ContentSecurityPolicyMiddleware",
+    "minewatch.core.metrics.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "minewatch.urls"
@@ -74,6 +80,9 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASE_VENDOR = "sqlite" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "postgresql"
+if DATABASE_VENDOR == "postgresql":
+    # Django's backend with every datetime sent in UTC (see core/dbbackend).
+    DATABASES["default"]["ENGINE"] = "minewatch.core.dbbackend"
 if DATABASE_VENDOR == "sqlite":
     # WAL lets the web server read while an ingest worker writes; IMMEDIATE
     # transactions avoid "database is locked" upgrades under concurrent writers.
@@ -109,9 +118,25 @@ AUTHENTICATION_BACKENDS = ["minewatch.core.auth.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+# Two-factor login (accounts app): enforced per organisation policy. Off only under the test
+# runner (MINEWATCH_TESTING, which also swaps in MD5 hashes), whose fixtures log in as
+# managers; the accounts tests switch it back on (the browser test's server by
+# MINEWATCH_TEST_TWO_FACTOR=1).
+MINEWATCH_ENFORCE_TWO_FACTOR = (
+    not os.environ.get("MINEWATCH_TESTING") or os.environ.get("MINEWATCH_TEST_TWO_FACTOR") == "1"
+)
+OTP_TOTP_ISSUER = "MineWatch"
+# Single sign-on with OpenID Connect, when MINEWATCH_OIDC_* configure it (accounts/oidc.py).
+OIDC_SETTINGS = config.oidc_settings(os.environ)
+globals().update(OIDC_SETTINGS)
+MINEWATCH_OIDC_ISSUER = OIDC_SETTINGS.get("MINEWATCH_OIDC_ISSUER", "")
+if MINEWATCH_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("minewatch.accounts.oidc.MineWatchOIDCBackend")
 
 LANGUAGE_CODE = "es" if TUNABLES["language"] != "en" else "en"
 LANGUAGES = [("es", "Español (Perú)"), ("en", "English")]
+# 24-hour times in both languages; es-PE numbers (1,234.56) as Intl "es-PE" writes them.
+FORMAT_MODULE_PATH = ["minewatch.formats"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = str(TUNABLES["time_zone"])
 USE_I18N = True
@@ -128,9 +153,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = bool(TUNABLES["secure_cookies"])
 CSRF_COOKIE_SECURE = bool(TUNABLES["secure_cookies"])
+# Idle timeout: every request moves the expiry on, so a session ends after this long unused.
+SESSION_COOKIE_AGE = int(TUNABLES["session_idle_s"])
+SESSION_SAVE_EVERY_REQUEST = True
+if TUNABLES["secure_cookies"]:
+    # Served over TLS: browsers must keep using HTTPS for a year (HSTS).
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(TUNABLES["max_body_mb"]) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The size limit applies while the body streams in (core/uploads.py), then Django's own handlers.
 FILE_UPLOAD_HANDLERS = [
@@ -148,14 +180,22 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "minewatch.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "minewatch.core.drf.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["minewatch.core.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "minewatch.core.drf.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "minewatch.core.drf.exception_handler",
+    # Anonymous API requests (health, and any unauthenticated probe) per address.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min"},
 }
 
@@ -170,9 +210,4 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"minewatch": {"handlers": ["console"], "level": "INFO"}},
-}
+LOGGING = config.logging_config(config.log_file(os.environ), config.log_format(os.environ))

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from minewatch.core.api import health
+from minewatch.core.metrics import metrics_view
 from minewatch.core.registry import app_modules
 
 
@@ -37,6 +38,7 @@ def build_app_urls() -> list[URLPattern | URLResolver]:
 
 
 urlpatterns = [
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(build_api_urls())),

@@ -34,11 +34,20 @@ class TenantReadOnlyViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
 @authentication_classes([])
 @permission_classes([AllowAny])
 def health(request: Request) -> Response:
-    """Liveness and database check, without authentication."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Each part's state (database, alert worker, broker, last backup, last signed checkpoint).
+
+    ``status`` is ``ok`` when every part is, ``degraded`` when one is, and ``down`` (HTTP 503)
+    when the database does not answer. No authentication: nothing in it is confidential.
+    """
+    from minewatch.core.metrics import health_checks
+
+    checks = health_checks()
+    states = {check["status"] for check in checks.values()}
+    overall = "down" if "down" in states else "degraded" if "degraded" in states else "ok"
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    return Response({"status": "ok", "database": vendor, "version": minewatch.__version__})
+    body = {"status": overall, "database": vendor, "version": minewatch.__version__,
+            "checks": checks}  # fmt: skip
+    return Response(body, status=503 if overall == "down" else 200)
 
 
 class VisibleRelatedField(PrimaryKeyRelatedField):

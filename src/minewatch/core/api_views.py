@@ -29,12 +29,22 @@ class UserViewSet(TenantReadOnlyViewSet):
     queryset = User.objects.select_related("organisation").order_by("username")
     serializer_class = UserSerializer
     filterset_fields = ["role"]
+    action_capabilities = {"unlock_login": "unlock_logins"}
 
     @extend_schema(responses=UserSerializer)
     @action(detail=False, methods=["get"])
     def me(self, request: Request) -> Response:
         """The signed-in user."""
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="unlock-login")
+    def unlock_login(self, request: Request, pk: str | None = None) -> Response:
+        """Lift a login lock-out on this user (security managers and admins of the organisation)."""
+        from minewatch.core import throttle
+
+        user = self.get_object()
+        return Response({"cleared": throttle.unlock(user, actor=request.user)})
 
 
 class AuditEntryViewSet(TenantReadOnlyViewSet):

@@ -9,6 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
 
+from minewatch.core import ledger
+from minewatch.core.fields import snapshot_value
 from minewatch.core.models import AuditEntry
 
 
@@ -20,6 +22,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
             data[field.name] = getattr(instance, field.attname)
         elif isinstance(field, models.FileField) and field.name in data:
             data[field.name] = getattr(instance, field.name).name or ""  # the stored path
+        elif getattr(field, "is_encrypted", False) and field.name in data:
+            # Encrypted at rest (Ley 29733): the audit log keeps a keyed fingerprint only.
+            data[field.name] = snapshot_value(field, data[field.name])
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
@@ -45,7 +50,7 @@ def record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     if organisation_id is None:
         organisation_id = getattr(instance, "organisation_id", None)
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         organisation_id=organisation_id,
         actor=actor if is_user else None,
         actor_name=str(getattr(actor, "username", "") or actor or "system")[:150],
@@ -58,3 +63,7 @@ def record(
         changes=diff(before, after),
         note=note[:500],
     )
+    ledger.chain_entry(entry)
+    entry.save(force_insert=True)
+    ledger.sign_head_after_commit()
+    return entry

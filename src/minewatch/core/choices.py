@@ -10,6 +10,7 @@ class OrganisationKind(models.TextChoices):
     PUBLIC_SECURITY = "public_security", _("Public security unit")
     COMMUNITY = "community", _("Community body")
     AUTHORITY = "authority", _("Authority")
+    TRANSPORT_CONTRACTOR = "transport_contractor", _("Transport contractor")
 
 
 class Role(models.TextChoices):
@@ -30,3 +31,5 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Logged in")
     LOGIN_FAILED = "login_failed", _("Login failed")
     ACCESS = "access", _("Accessed")
+    CUSTODY = "custody", _("Custody entry")
+    CHECKPOINT = "checkpoint", _("Signed checkpoint")

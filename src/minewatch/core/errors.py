@@ -14,7 +14,16 @@ class MineWatchError(Exception):
         self.field = field
 
     def as_dict(self) -> dict[str, list[str]]:
-        return {self.field: [self.message]}
+        """``{field: [text]}`` in the active language: what the API and the forms show."""
+        return {self.field: [self.text]}
+
+    @property
+    def text(self) -> str:
+        """The message in the active language, as pages and the API show it (``message`` is the
+        English original the code and the logs keep)."""
+        from minewatch.core.messages import translate_message
+
+        return translate_message(self.message)
 
 
 class InvalidInput(MineWatchError):

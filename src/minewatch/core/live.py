@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 
 from minewatch.core import events
 from minewatch.core.events import Event
+from minewatch.core.roles import may_read_model
 
 logger = logging.getLogger("minewatch.live")
 
@@ -300,10 +301,24 @@ class TenantScope:
 EVENT_SUBJECTS = {
     "incident": "incidents.Incident", "evidence": "evidence.EvidenceItem",
     "intel_report": "intel.IntelReport", "early_warning": "intel.EarlyWarning",
+    "tour": "alarms.TourRun", "alert": "alerts.Alert",
+}  # fmt: skip
+# The model each event is about, for the roles that may read only some models
+# (``core.roles.may_read_model``); an event of a prefix not listed here reaches only the
+# roles that read everything.
+EVENT_MODELS = {
+    **EVENT_SUBJECTS, "site": "geo.Site", "zone": "geo.Zone", "route": "geo.Route",
+    "protocol": "alerts.ProtocolChecklist",
+    "detection": "tracking.Detection", "tracking": "tracking.Position", "trip": "tracking.Trip",
+    "vehicle": "tracking.Vehicle", "device": "tracking.Device",
+    "risk_entry": "risk.RiskRegisterEntry",
 }  # fmt: skip
 # ... and payload keys that name other objects in any event (an alert linked to an
 # incident, a ticked protocol step, evidence of an incident, a warning citing incidents).
-REFERENCE_KEYS = {"incident_id": "incidents.Incident", "incident": "incidents.Incident"}
+REFERENCE_KEYS = {
+    "incident_id": "incidents.Incident", "incident": "incidents.Incident",
+    "alert_id": "alerts.Alert",
+}  # fmt: skip
 REFERENCE_LIST_KEYS = {"incidents": "incidents.Incident", "reports": "intel.IntelReport"}
 
 
@@ -355,12 +370,27 @@ class RoleCheck:
     def __init__(self, user: Any) -> None:
         self.user = user
         self._known: dict[tuple[str, int], tuple[bool, float]] = {}
+        self._limited: dict[str, bool] = {}
+
+    def references(self, event: LiveEvent) -> set[tuple[str, int]]:
+        """The objects the event names whose model limits rows for this user's role (a
+        model whose ``role_filter`` is empty for the role needs no query: tenancy decides)."""
+        from django.apps import apps
+
+        refs = references(event)
+        for label in {label for label, _pk in refs} - set(self._limited):
+            self._limited[label] = bool(apps.get_model(label).role_filter(self.user))
+        return {ref for ref in refs if self._limited[ref[0]]}
+
+    def reads_model(self, event: LiveEvent) -> bool:
+        """Whether the user's role reads the kind of object the event is about at all."""
+        return may_read_model(self.user, EVENT_MODELS.get(event.name.split(".", 1)[0], ""))
 
     def needs_database(self, event: LiveEvent) -> bool:
         now = time.monotonic()
         return any(
             ref not in self._known or now - self._known[ref][1] > SCOPE_REFRESH_S
-            for ref in references(event)
+            for ref in self.references(event)
         )
 
     def allows(self, event: LiveEvent) -> bool:
@@ -369,7 +399,7 @@ class RoleCheck:
             return True
         from django.apps import apps
 
-        refs = references(event)
+        refs = self.references(event)
         now = time.monotonic()
         stale: dict[str, list[int]] = {}
         for label, pk in refs:
@@ -387,7 +417,11 @@ class RoleCheck:
 async def _visible(scope: TenantScope, roles: RoleCheck | None, event: LiveEvent) -> bool:
     if not scope.allows(event):
         return False
-    if roles is None or not references(event):
+    if roles is None:
+        return True
+    if not roles.reads_model(event):
+        return False
+    if not roles.references(event):
         return True
     if roles.needs_database(event):
         return await sync_to_async(roles.allows)(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minewatch.core.choices import AuditAction, OrganisationKind, Role
@@ -99,7 +100,11 @@ class AuditEntry(models.Model):
     after = models.JSONField(null=True, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=500, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The hash chain (core/engine/ledger.py): position, the previous entry's hash, this one's.
+    sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -121,3 +126,49 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("the audit log is append-only")
+
+
+class SignedCheckpoint(models.Model):
+    """The heads of the audit chain and of every custody chain, signed with the Ed25519 key.
+
+    Written periodically, at every dossier export and on demand (``minewatch audit
+    checkpoint``). The private key lives outside the database, so whoever rewrites the
+    database cannot make a rewritten chain reach a signed head again.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.CharField(max_length=40)
+    audit_sequence = models.PositiveBigIntegerField()
+    audit_head = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signed = models.JSONField(help_text="payload, key id and base64 signature")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("signed checkpoint")
+        verbose_name_plural = _("signed checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.reason} #{self.audit_sequence}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted per (user name, address) and per address, atomically.
+
+    ``core.throttle`` reads and writes it; a row with ``locked_until`` in the future refuses
+    logins for its key until then (or until a manager unlocks the user).
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    username = models.CharField(max_length=150, blank=True, db_index=True)
+    address = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login throttle")
+        verbose_name_plural = _("login throttles")
+
+    def __str__(self) -> str:
+        return f"{self.username or '*'}@{self.address}: {self.failures}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from minewatch.core.roles import has_capability
@@ -22,6 +23,11 @@ class RolePermission(BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         if getattr(view, "public", False):
             return True
+        if request.method not in SAFE_METHODS and getattr(request.auth, "scope", None) == "read":
+            # A read-only API token (accounts.ApiToken) narrows its user's role to reads.
+            self.message = _("This API token is read-only; create a read-write token to "
+                             "change data.")  # fmt: skip
+            return False
         action = getattr(view, "action", None)
         per_action = getattr(view, "action_capabilities", {}) or {}
         if action in per_action:

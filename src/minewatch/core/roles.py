@@ -22,6 +22,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_incident": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.ANALYST, Role.OPERATOR}),
     "manage_sites": MANAGERS,
     "manage_users": frozenset({Role.ADMIN}),
+    # Lift a login lock-out: the people who answer when an operator is locked out at night.
+    "unlock_logins": frozenset({Role.ADMIN, Role.SECURITY_MANAGER}),
     "operate": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.OPERATOR}),
     "configure_alerts": MANAGERS,
     "analyse": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.ANALYST}),
@@ -33,7 +35,62 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     # Putting evidence under legal hold (or lifting it) is a manager's decision.
     "legal_hold": MANAGERS,
+    # Accountability (ICoC): a grievance complainant's identity is seen only by the
+    # organisation's liaison and security manager; use-of-force reviews, the contractor
+    # registry and agreements with public security are managers' work.
+    "see_complainant": frozenset({Role.SECURITY_MANAGER, Role.LIAISON}),
+    "report_use_of_force": frozenset(
+        {Role.ADMIN, Role.SECURITY_MANAGER, Role.OPERATOR, Role.GUARD}
+    ),
+    "review_use_of_force": MANAGERS,
+    "manage_contractors": MANAGERS,
+    # Ley 29733: document numbers, phones and vetting/licence/training records of personnel.
+    "see_personal_data": MANAGERS,
+    "manage_people": MANAGERS,
+    # Recording a pass at a gate (the gate page, a controller's token).
+    "record_access": frozenset({Role.ADMIN, Role.SECURITY_MANAGER, Role.OPERATOR, Role.GUARD}),
+    # Sharing outside the organisation (STIX/ACLED/research exports, groups, agreements,
+    # partner imports) is a manager's decision.
+    "share": MANAGERS,
+    # The monthly and annual reports hold confidential incidents, reviews and grievances.
+    "see_reports": MANAGERS,
 }
+
+
+# What each role may read at all, when not everything (model labels, ``app.model``). Field
+# staff (SPEC "Who uses it": a guard reports an incident, scans checkpoints, presses panic)
+# read the places they work, their own reports with their evidence, their own tours and
+# the panic alerts they raised; the other alerts, positions, fleets, intelligence, risk,
+# people and the audit log are the control room's. core.tenancy applies this to every queryset (API, web, exports, CLI) and the live
+# stream drops the events of the other models; row limits (a guard's *own* reports) are
+# each model's ``role_filter``.
+FIELD_STAFF_MODELS = frozenset(
+    {
+        "core.organisation", "geo.region", "geo.site", "geo.zone", "geo.route",
+        "incidents.incident", "incidents.incidentstatuschange",
+        "evidence.evidenceitem", "evidence.custodyentry",
+        "alarms.patrolroute", "alarms.checkpoint", "alarms.tourrun", "alarms.checkpointscan",
+        "alerts.alert",
+        # the use-of-force reports they filed (ICoC para 63), and at the gate the people who
+        # pass with their cleared / not cleared flag (never why: people.api hides it)
+        "accountability.useofforcereport", "accountability.useofforceamendment",
+        "people.person", "people.accessevent",
+        # the visitors they let in and check out, the passengers they check on a bus
+        "people.visitor", "people.trippassenger",
+    }
+)  # fmt: skip
+READABLE_MODELS: dict[str, frozenset[str]] = {Role.GUARD: FIELD_STAFF_MODELS}
+
+
+def may_read_model(user: object, label: str) -> bool:
+    """True when ``user``'s role may read records of the model ``label`` (``app.model``) at all.
+
+    Whether it may read one record is for tenancy and the model's ``role_filter``.
+    """
+    if getattr(user, "is_superuser", False):
+        return True
+    readable = READABLE_MODELS.get(getattr(user, "role", None))  # type: ignore[arg-type]
+    return readable is None or label.lower() in readable
 
 
 def has_capability(user: object, capability: str) -> bool:

@@ -16,6 +16,28 @@ from minewatch.core.models import AuditEntry, Organisation, User
 from minewatch.core.roles import has_capability
 
 
+class WholeItemSerializerMixin:
+    """For the item serializer of a nested list (a trip's vehicles, a route's checkpoints).
+
+    DRF passes a PATCH's ``partial=True`` down to nested serializers, so an item
+    missing a required field (``{"role": "cargo"}`` without its ``vehicle``)
+    was accepted and the service failed on it (a 500). A list given in a PATCH
+    replaces the old one, so each of its items must be whole: every required
+    field is checked here, named under the item.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if getattr(self.root, "partial", False) and isinstance(data, dict):  # type: ignore[attr-defined]
+            missing = {
+                name: [field.error_messages["required"]]
+                for name, field in self.fields.items()  # type: ignore[attr-defined]
+                if field.required and not field.read_only and name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation

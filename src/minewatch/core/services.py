@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from minewatch.core import audit
@@ -93,3 +94,66 @@ def get_or_create_token(user: User) -> str:
     """The user's API token, created on first use."""
     token, _created = Token.objects.get_or_create(user=user)
     return token.key
+
+
+def _require_user_admin(actor: Any, user: User) -> None:
+    """The actor manages users (``manage_users``) of the user's own organisation."""
+    from minewatch.core.checks import require
+
+    require(actor, "manage_users", "manage users")
+    if not getattr(actor, "is_superuser", False) and user.organisation_id != actor.organisation_id:
+        raise InvalidInput(_("Unknown user %(id)s.") % {"id": user.pk}, field="user")
+
+
+def invite_user(
+    *, actor: Any, username: str, role: str, email: str = "", first_name: str = "",
+    last_name: str = "", phone: str = "",
+) -> User:  # fmt: skip
+    """Create a user of the actor's organisation with no password yet (set from the invitation)."""
+    import secrets
+
+    from minewatch.core.checks import organisation_id, require
+
+    require(actor, "manage_users", "manage users")
+    organisation = Organisation.objects.get(pk=organisation_id(actor))
+    with transaction.atomic():
+        user = create_user(
+            actor=actor, username=username.strip(), password=secrets.token_urlsafe(24),
+            organisation=organisation, role=role, email=email, phone=phone,
+            first_name=first_name, last_name=last_name,
+        )  # fmt: skip
+        user.set_unusable_password()  # the invitee chooses one through the invitation link
+        user.save(update_fields=["password"])
+    return user
+
+
+def set_user_role(*, actor: Any, user: User, role: str) -> User:
+    """Change a user's role, audited. An administrator cannot take away their own role."""
+    _require_user_admin(actor, user)
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role %(role)r.") % {"role": role}, field="role")
+    if user.pk == getattr(actor, "pk", None) and role != user.role:
+        raise InvalidInput(_("You cannot change your own role."), field="role")
+    with transaction.atomic():
+        before = {"role": user.role}
+        user.role = role
+        user.save(update_fields=["role"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=user, before=before,
+                     after={"role": role})  # fmt: skip
+    return user
+
+
+def set_user_active(*, actor: Any, user: User, active: bool) -> User:
+    """Deactivate (no more sign-in, API token refused) or reactivate a user, audited."""
+    _require_user_admin(actor, user)
+    if user.pk == getattr(actor, "pk", None) and not active:
+        raise InvalidInput(_("You cannot deactivate yourself."), field="is_active")
+    with transaction.atomic():
+        before = {"is_active": user.is_active}
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        if not active:
+            Token.objects.filter(user=user).delete()
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=user, before=before,
+                     after={"is_active": active})  # fmt: skip
+    return user

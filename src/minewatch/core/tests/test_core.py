@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -38,6 +39,20 @@ def test_secret_key_is_generated_once_and_private(tmp_path: Any) -> None:
 
 def test_default_database_is_sqlite_in_data_dir(tmp_path: Any) -> None:
     assert config.database_url({}, tmp_path) == f"sqlite:///{tmp_path / 'minewatch.sqlite3'}"
+
+
+def test_default_database_is_the_demos_until_the_main_one_exists(tmp_path: Any) -> None:
+    """After `make demo` the CLI finds the demo's database; an empty minewatch.sqlite3
+    (what older versions left behind) does not hide it; a real one wins."""
+    main, demo = tmp_path / "minewatch.sqlite3", tmp_path / "demo.sqlite3"
+    demo.write_bytes(b"SQLite format 3\0")
+    assert config.database_url({}, tmp_path) == f"sqlite:///{demo}"
+    main.touch()
+    assert config.database_url({}, tmp_path) == f"sqlite:///{demo}"
+    main.write_bytes(b"SQLite format 3\0")
+    assert config.database_url({}, tmp_path) == f"sqlite:///{main}"
+    explicit = {"MINEWATCH_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/mw"}
+    assert config.database_url(explicit, tmp_path) == explicit["MINEWATCH_DATABASE_URL"]
 
 
 def test_audit_log_is_append_only(world: Any) -> None:
@@ -134,3 +149,74 @@ def test_failing_subscriber_does_not_stop_others(db: Any) -> None:
         events.unsubscribe(broken)
         events.unsubscribe(good)
     assert received == ["z"]
+
+
+def test_data_dir_and_sqlite_files_are_private(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    env = {**os.environ, "MINEWATCH_DATA_DIR": str(data),
+           "MINEWATCH_DATABASE_URL": f"sqlite:///{data / 'mw.sqlite3'}"}  # fmt: skip
+    env.pop("MINEWATCH_TESTING", None)
+    result = subprocess.run([sys.executable, "-m", "minewatch", "migrate"], env=env,
+                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    for name in ("mw.sqlite3", "mw.sqlite3-wal", "mw.sqlite3-shm"):
+        path = data / name
+        if path.exists():
+            assert oct(path.stat().st_mode & 0o777) == "0o600", name
+    assert (data / "mw.sqlite3").exists()
+
+
+def test_session_ends_after_idle_time_and_moves_on_with_use(world: Any, client: Any) -> None:
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_AGE == 1800 and settings.SESSION_SAVE_EVERY_REQUEST
+    client.post("/accounts/login/", {"username": "a-operator", "password": PASSWORD})
+    first = client.session.get_expiry_date()
+    client.get("/incidents/")
+    assert client.session.get_expiry_date() >= first
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(tmp_path: Any) -> None:
+    """A client that sends X-Forwarded-For without a trusted proxy keeps its own address."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "MINEWATCH_DATA_DIR": str(tmp_path),
+           "MINEWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # fmt: skip
+    env.pop("MINEWATCH_TESTING", None)
+    script = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','minewatch.settings');"
+        "django.setup(); from django.urls import path; from django.http import JsonResponse;"
+        "from minewatch import urls;"
+        "urls.urlpatterns.insert(0, path('whoami', lambda r: JsonResponse({'ip': r.META['REMOTE_ADDR']})));"
+        f"from minewatch.cli.base import serve_forever; serve_forever('127.0.0.1', {port})"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/whoami",
+                                         headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+        for _ in range(120):
+            try:
+                seen = json.load(urllib.request.urlopen(request, timeout=2))["ip"]
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the server did not start")
+        assert seen == "127.0.0.1"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

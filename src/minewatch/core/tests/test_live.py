@@ -233,6 +233,61 @@ def test_stream_applies_role_rules_confidential_incident_reaches_manager_not_ope
     ]  # fmt: skip
 
 
+@pytest.mark.django_db(transaction=True)
+def test_stream_gives_a_guard_its_own_reports_only_no_alerts_or_positions() -> None:
+    """A guard's SSE stream carries the events of the incidents it reported, and none of
+    another user's incident, of alerts, positions or detections (the API's role rules)."""
+    from django.test import AsyncClient
+    from rest_framework.authtoken.models import Token
+
+    from minewatch.core import services
+    from minewatch.core.live import get_hub
+    from minewatch.geo.services import save_site
+    from minewatch.testing.world import make_incident
+
+    org = services.create_organisation(actor=None, name="Org guard", kind="mining_company")
+    guard, manager = (
+        services.create_user(
+            actor=None,
+            username=f"live-g-{role}",
+            organisation=org,
+            password="x-long-password-1",
+            role=role,
+        )  # fmt: skip
+        for role in ("guard", "security_manager")
+    )
+    key = Token.objects.create(user=guard).key
+    site = save_site(actor=manager, organisation=org, name="Pataz", kind="mine",
+                     lat=-7.735, lon=-77.53)  # fmt: skip
+    theirs = make_incident(manager, site)
+    own = make_incident(guard, site)
+
+    async def scenario() -> list[dict]:
+        response = await AsyncClient().get(
+            "/api/v1/stream/", headers={"Authorization": f"Token {key}"}
+        )
+        assert response.status_code == 200
+        stream = aiter(response.streaming_content)
+        await anext(stream)
+        task = asyncio.ensure_future(collect(stream, 1, timeout_s=5.0))
+        await asyncio.sleep(0.1)
+        hub = get_hub()
+        for name, payload in (
+            ("incident.reported", {"id": theirs.pk}),
+            ("alert.raised", {"id": 1, "title": "Intrusión"}),
+            ("tracking.position", {"device": 1, "lat": -7.7, "lon": -77.5}),
+            ("detection.route_deviation", {"id": 2}),
+            ("incident.reported", {"id": own.pk}),
+        ):
+            await sync_to_async(hub.on_event)(Event(name, org.pk, payload, site_id=site.pk))
+        seen = [parse(c)["data"] for c in await task]
+        await sync_to_async(connections.close_all)()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert [(d["name"], d["payload"]["id"]) for d in seen] == [("incident.reported", own.pk)]
+
+
 def test_references_name_role_filtered_objects_only() -> None:
     from minewatch.core.live import LiveEvent, references
 
@@ -240,7 +295,9 @@ def test_references_name_role_filtered_objects_only() -> None:
         return LiveEvent(1, name, 1, None, payload, 0.0)
 
     assert references(event("incident.reported", {"id": 4})) == {("incidents.Incident", 4)}
-    assert references(event("alert.raised", {"id": 4})) == set()  # alerts: tenancy only
+    assert references(event("alert.raised", {"id": 4})) == {("alerts.Alert", 4)}
+    assert references(event("alert.delivery", {"alert_id": 5})) == {("alerts.Alert", 5)}
+    assert references(event("tracking.position", {"id": 4})) == set()  # tenancy only
     assert references(event("early_warning.raised", {"id": 2, "incidents": ["incident:9"]})) == {
         ("incidents.Incident", 9)
     }

@@ -1,0 +1,214 @@
+"""Encryption at rest of personal data (Ley 29733): Fernet tokens and keyed look-up hashes.
+
+The keys live outside the database, in the data directory beside the secret and signing
+keys, and ``minewatch backup`` treats them like those (``--keys include|exclude|separate``):
+
+* ``<data dir>/fernet.key``: one Fernet key per line. The first encrypts; every line
+  decrypts (``MultiFernet``), so a key is rotated by putting a new one on top
+  (``minewatch keys rotate``) and re-encrypting at leisure (``minewatch keys reencrypt``).
+* ``<data dir>/hmac.key``: the HMAC-SHA256 key of the look-up hashes (a DNI typed at a
+  gate is found by its hash, never by decrypting every row). It is a separate key so that
+  whoever can compute look-ups cannot decrypt.
+
+A missing or malformed key raises :class:`EncryptionKeyError` (a ``ConfigError``) naming
+the file: nothing is ever stored in plain text for want of a key. The keys are created
+only by ``minewatch migrate`` (the migration that encrypts existing rows) or ``minewatch
+keys create``.
+
+The model fields are in :mod:`minewatch.core.encrypted_fields`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import contextvars
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from minewatch.core.config import ConfigError
+
+FERNET_KEY_FILE = "fernet.key"
+HMAC_KEY_FILE = "hmac.key"
+
+
+class EncryptionKeyError(ConfigError):
+    """A personal-data key is missing, malformed, or not the one the data was encrypted with."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    fernet: MultiFernet
+    hmac_key: bytes
+    fernet_count: int
+
+
+_cache: dict[tuple, Keys] = {}
+_raw = contextvars.ContextVar("minewatch_crypto_raw", default=False)
+
+
+def data_dir() -> Path:
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR)
+
+
+def _missing(path: Path) -> EncryptionKeyError:
+    return EncryptionKeyError(
+        f"{path} is missing: MineWatch cannot read or store personal data without it. "
+        "Restore it from the keys backup (minewatch restore ... --keys-from KEYS.tar.gz), or, "
+        "on a new installation with no personal data yet, run 'minewatch keys create'."
+    )
+
+
+def _read(directory: Path) -> Keys:
+    fernet_path, hmac_path = directory / FERNET_KEY_FILE, directory / HMAC_KEY_FILE
+    for path in (fernet_path, hmac_path):
+        if not path.is_file():
+            raise _missing(path)
+    lines = [line.strip() for line in fernet_path.read_text().splitlines() if line.strip()]
+    if not lines:
+        raise EncryptionKeyError(f"{fernet_path} holds no key")
+    try:
+        fernets = [Fernet(line.encode()) for line in lines]
+    except ValueError:
+        raise EncryptionKeyError(
+            f"{fernet_path}: every line must be a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
+    try:
+        hmac_key = base64.urlsafe_b64decode(hmac_path.read_text().strip().encode())
+    except ValueError:
+        hmac_key = b""
+    if len(hmac_key) < 32:
+        raise EncryptionKeyError(f"{hmac_path}: expected 32 or more url-safe base64-encoded bytes")
+    return Keys(MultiFernet(fernets), hmac_key, len(fernets))
+
+
+def keys(directory: Path | None = None) -> Keys:
+    """The data directory's keys, read once per file change."""
+    directory = directory or data_dir()
+    stamps: list[tuple[int, int, int]] = []
+    for name in (FERNET_KEY_FILE, HMAC_KEY_FILE):
+        try:
+            stat = (directory / name).stat()
+        except FileNotFoundError:
+            raise _missing(directory / name) from None
+        stamps.append((stat.st_mtime_ns, stat.st_ino, stat.st_size))
+    marker = (str(directory), *stamps)
+    found = _cache.get(marker)
+    if found is None:
+        found = _read(directory)
+        _cache.clear()
+        _cache[marker] = found
+    return found
+
+
+def _write_new(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` (0600) unless it exists; atomic, safe between processes."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink()
+    return True
+
+
+def create_keys(directory: Path | None = None) -> list[Path]:
+    """Create whichever of the two keys is missing; returns the files created."""
+    directory = directory or data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    created = []
+    fernet_path, hmac_path = directory / FERNET_KEY_FILE, directory / HMAC_KEY_FILE
+    if not fernet_path.exists() and _write_new(fernet_path, Fernet.generate_key().decode() + "\n"):
+        created.append(fernet_path)
+    hmac_text = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n"
+    if not hmac_path.exists() and _write_new(hmac_path, hmac_text):
+        created.append(hmac_path)
+    return created
+
+
+def rotate_fernet_key(directory: Path | None = None) -> Path:
+    """Put a new Fernet key on top of ``fernet.key`` (the old ones still decrypt)."""
+    directory = directory or data_dir()
+    path = directory / FERNET_KEY_FILE
+    keys(directory)  # raises when the file is missing or malformed: never rotate a bad file
+    old = path.read_text().strip()
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"{Fernet.generate_key().decode()}\n{old}\n")
+    os.replace(temporary, path)
+    return path
+
+
+# ------------------------------------------------------------------------ values
+
+
+def encrypt(text: str) -> str:
+    """A Fernet token of ``text`` under the current key ("" stays "": nothing to hide)."""
+    if text == "":
+        return ""
+    return keys().fernet.encrypt(text.encode()).decode()
+
+
+def decrypt(token: str, *, label: str = "value") -> str:
+    """The text behind a token; raises EncryptionKeyError when no key opens it."""
+    if token == "":
+        return ""
+    try:
+        return keys().fernet.decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise EncryptionKeyError(
+            f"cannot decrypt {label}: none of the keys in {data_dir() / FERNET_KEY_FILE} "
+            "opens it (a wrong or replaced key file; restore the keys of this database)"
+        ) from None
+
+
+def reencrypt(token: str) -> str:
+    """The same text under the current key (MultiFernet.rotate)."""
+    return token and keys().fernet.rotate(token.encode()).decode()
+
+
+def normalise(value: str) -> str:
+    """A value as it is hashed: NFKC, no spaces, dots or dashes, upper case.
+
+    >>> normalise(" 12.345-678 ") == normalise("12345678")
+    True
+    """
+    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", str(value))).upper()
+
+
+def lookup_hash(value: str) -> str:
+    """The keyed hash (HMAC-SHA256, hex) of a normalised value; "" for an empty value."""
+    compact = normalise(value)
+    if compact == "":
+        return ""
+    return hmac.new(keys().hmac_key, compact.encode(), hashlib.sha256).hexdigest()
+
+
+@contextlib.contextmanager
+def raw_values() -> Iterator[None]:
+    """Inside: encrypted fields read and write their stored tokens as they are (backup)."""
+    marker = _raw.set(True)
+    try:
+        yield
+    finally:
+        _raw.reset(marker)
+
+
+def is_raw() -> bool:
+    return _raw.get()
