@@ -1,0 +1,1 @@
+"""Pure account-security code: token formats, recovery codes, address ranges (no Django)."""
