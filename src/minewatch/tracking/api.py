@@ -68,6 +68,16 @@ class DeviceViewSet(_Writable):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilterSet
     write_capability = "manage_sites"
+    action_capabilities = {"rotate_secret": "manage_sites"}
+
+    @extend_schema(request=None, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        """Issue a new secret (the old one stops working); the answer's ``secret`` shows it once."""
+        device = self.get_object()
+        secret = fleet.rotate_device_secret(device, actor=request.user)
+        device.issued_secret = secret
+        return Response(self.get_serializer(device).data)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-tracking_app = typer.Typer(help="Convoy tracking: MQTT ingest, position partitions.",
+tracking_app = typer.Typer(help="Convoy tracking: MQTT ingest, tracker secrets, partitions.",
                            no_args_is_help=True)  # fmt: skip
 
 
@@ -63,6 +63,22 @@ def mqtt_command(
     client_id: Annotated[str, typer.Option(help="Fixed client id (persistent session).")] = "",
     username: Annotated[str, typer.Option(envvar="MINEWATCH_MQTT_USERNAME")] = "",
     password: Annotated[str, typer.Option(envvar="MINEWATCH_MQTT_PASSWORD")] = "",
+    backlog_probe: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Messages queued to test at start-up that the broker keeps a "
+            "backlog for this worker (0: skip the check).",
+        ),
+    ] = 2000,
+    topic_names_device: Annotated[
+        bool,
+        typer.Option(
+            help="Accept a position only on its own device's topic (the topic's last "
+            "level is the payload's device); --no-topic-names-device for gateways "
+            "that publish many devices on one topic."
+        ),
+    ] = True,
 ) -> None:
     """Ingest JSON positions from MQTT (QoS 1, persistent session, shared subscription)."""
     from minewatch.cli.base import err, out, setup_django
@@ -76,12 +92,55 @@ def mqtt_command(
         err.print(f"[red]--broker:[/red] {error}")
         raise typer.Exit(2) from None
     worker = MqttIngestWorker(host, port, topic, shared_group=shared_group, client_id=client_id,
-                              username=username, password=password)  # fmt: skip
-    out.print(f"ingesting {worker.subscription} from {host}:{port} (Ctrl-C to stop)")
+                              username=username, password=password,
+                              backlog_probe=backlog_probe,
+                              topic_names_device=topic_names_device)  # fmt: skip
+    backlog = worker.check_broker()
+    if backlog is not None and not backlog.ok:
+        err.print(f"[bold red]WARNING:[/bold red] {backlog.problem()}")
+    elif backlog is not None:
+        out.print(f"broker keeps a backlog: {backlog.received} of {backlog.published} queued "
+                  "messages delivered after a restart")  # fmt: skip
+    out.print(
+        f"ingesting {worker.subscription} from {host}:{port} as {worker.client_id} (Ctrl-C to stop)"
+    )
     try:
         worker.run_forever()
     except KeyboardInterrupt:
         out.print(f"stopped after {worker.received} messages")
+
+
+@tracking_app.command("rotate-secret")
+def rotate_secret_command(
+    unique_id: Annotated[str, typer.Argument(help="The tracker identifier (what it sends as id).")],
+    legacy: Annotated[
+        bool | None,
+        typer.Option(
+            "--legacy/--no-legacy",
+            help="Also mark the device a legacy tracker that "
+            "may send without a secret (--legacy) or clear that mark (--no-legacy).",
+        ),
+    ] = None,
+) -> None:
+    """Issue a new secret for a tracker and print it once (the old one stops working)."""
+    from minewatch.cli.base import err, out, setup_django
+
+    setup_django()
+    from minewatch.tracking.models import Device
+    from minewatch.tracking.services import fleet
+
+    device = Device.objects.filter(unique_id=unique_id).first()
+    if device is None:
+        err.print(f"[red]unique_id:[/red] no tracker {unique_id!r}")
+        raise typer.Exit(2)
+    if legacy is not None:
+        device = fleet.save_device(actor=None, device=device, accepts_unauthenticated=legacy)
+    secret = fleet.rotate_device_secret(device, actor=None)
+    out.print(f"new secret for {unique_id} (shown once): {secret}")
+    out.print(f"Traccar Client device identifier: {unique_id}:{secret}")
+    if device.accepts_unauthenticated:
+        err.print("[yellow]warning:[/yellow] this legacy tracker still may send without a secret "
+                  "(--no-legacy to require it)")  # fmt: skip
 
 
 @tracking_app.command("partitions")

@@ -133,8 +133,20 @@ def live_plans() -> list[ConvoyPlan]:
 
 
 def simulators(context: Any, base_url: str) -> list[Callable[[], None]]:
-    """Start the convoy simulator (OsmAnd over HTTP to this server) once the server listens."""
+    """Start the convoy simulator (OsmAnd over HTTP to this server) once the server listens.
+
+    The simulated trackers authenticate like real ones: only secrets' hashes are
+    stored, so each demo tracker gets a new secret now (audited) that the
+    simulator sends as ``id=KEY:SECRET``.
+    """
+    from minewatch.tracking.models import Device
+
     plans = live_plans()
+    for plan in plans:
+        for device in Device.objects.filter(unique_id__in=plan.device_keys):
+            plan.secrets[device.unique_id] = fleet.rotate_device_secret(
+                device, actor=context.users.get("admin")
+            )
 
     def start() -> None:
         if plans:

@@ -203,12 +203,17 @@ class DeviceInfo:
     unique_id: str
     organisation_id: int
     site_id: int | None
-    ingest_token: str
+    secret_hash: str
+    accepts_unauthenticated: bool
     vehicle_plate: str
 
 
 class DeviceDirectory:
-    """Active devices by unique id, cached in memory; ``forget`` on any device change."""
+    """Active devices by unique id, cached in memory; ``forget`` on any device change.
+
+    The cache holds each device's hashed secret, so checking a sender costs one
+    SHA-256 and no query.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, DeviceInfo] = {}
@@ -239,7 +244,8 @@ class DeviceDirectory:
 def _info(device: Device) -> DeviceInfo:
     return DeviceInfo(
         device.pk, device.unique_id, device.organisation_id, device.site_id,
-        device.ingest_token, device.vehicle.plate if device.vehicle else "",
+        device.secret_hash, device.accepts_unauthenticated,
+        device.vehicle.plate if device.vehicle else "",
     )  # fmt: skip
 
 

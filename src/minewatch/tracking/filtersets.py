@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import django_filters
 
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.tracking.choices import DetectionKind, TripStatus, VehicleKind
 from minewatch.tracking.models import Detection, Device, IngestRejection, Position, Trip, Vehicle
 
 
-class VehicleFilterSet(django_filters.FilterSet):
+class VehicleFilterSet(MineWatchFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=VehicleKind.choices)
     plate = django_filters.CharFilter(lookup_expr="icontains")
 
@@ -17,7 +18,7 @@ class VehicleFilterSet(django_filters.FilterSet):
         fields = ["site", "contractor", "is_active"]
 
 
-class DeviceFilterSet(django_filters.FilterSet):
+class DeviceFilterSet(MineWatchFilterSet):
     unique_id = django_filters.CharFilter()
 
     class Meta:
@@ -25,7 +26,7 @@ class DeviceFilterSet(django_filters.FilterSet):
         fields = ["site", "vehicle", "protocol", "is_active"]
 
 
-class TripFilterSet(django_filters.FilterSet):
+class TripFilterSet(MineWatchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TripStatus.choices)
 
     class Meta:
@@ -33,10 +34,10 @@ class TripFilterSet(django_filters.FilterSet):
         fields = ["site", "route"]
 
 
-class PositionFilterSet(django_filters.FilterSet):
+class PositionFilterSet(MineWatchFilterSet):
     """``device`` is the device id; ``device_key`` the tracker identifier it sends."""
 
-    device = django_filters.NumberFilter(field_name="device_id")
+    device = IdFilter(field_name="device_id")
     device_key = django_filters.CharFilter(field_name="device__unique_id")
     since = django_filters.IsoDateTimeFilter(field_name="fix_time", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="fix_time", lookup_expr="lt")
@@ -46,19 +47,19 @@ class PositionFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DetectionFilterSet(django_filters.FilterSet):
+class DetectionFilterSet(MineWatchFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=DetectionKind.choices)
     since = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt")
-    device = django_filters.NumberFilter(field_name="device_id")
-    trip = django_filters.NumberFilter(field_name="trip_id")
+    device = IdFilter(field_name="device_id")
+    trip = IdFilter(field_name="trip_id")
 
     class Meta:
         model = Detection
         fields = ["site"]
 
 
-class IngestRejectionFilterSet(django_filters.FilterSet):
+class IngestRejectionFilterSet(MineWatchFilterSet):
     class Meta:
         model = IngestRejection
         fields = ["source", "reason", "device_key"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from minewatch.core.bodylimit import BodyLimit, tracker_limit
 from minewatch.tracking.choices import IngestSource
 from minewatch.tracking.engine import ProtocolError
 from minewatch.tracking.pipeline import IngestBatcher
@@ -26,11 +27,11 @@ from minewatch.tracking.receivers import (
     bearer_token,
     malformed_in_thread,
     osmand_fixes,
+    path_secret,
     sample_of,
 )
 
 logger = logging.getLogger("minewatch.tracking")
-MAX_BODY_BYTES = 1_000_000
 
 
 class OsmandApp:
@@ -46,14 +47,13 @@ class OsmandApp:
             await _send(send, Answer(405, {"method": ["use GET or POST"]}))
             return
         body = await _read_body(receive)
-        if body is None:
-            await _send(send, Answer(413, {"body": ["larger than 1 MB"]}))
-            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
-        await _send(send, await self.answer(query, headers, body))
+        await _send(send, await self.answer(query, headers, body, scope.get("path", "")))
 
-    async def answer(self, query: str, headers: dict[str, str], body: bytes) -> Answer:
+    async def answer(
+        self, query: str, headers: dict[str, str], body: bytes, path: str = ""
+    ) -> Answer:
         try:
             fixes, token = osmand_fixes(
                 query=query, content_type=headers.get("content-type", ""), body=body,
@@ -63,7 +63,7 @@ class OsmandApp:
             return await asyncio.to_thread(
                 malformed_in_thread, error, source=IngestSource.OSMAND, query=query, body=body
             )
-        token = token or bearer_token(headers.get("authorization", ""))
+        token = token or bearer_token(headers.get("authorization", "")) or path_secret(path)
         future = self.batcher.submit(fixes, token=token, sample=sample_of(query, body))
         try:
             result = await asyncio.wrap_future(future)
@@ -72,15 +72,12 @@ class OsmandApp:
         return answer_for(result)
 
 
-async def _read_body(receive: Any) -> bytes | None:
-    chunks, size = [], 0
+async def _read_body(receive: Any) -> bytes:
+    """The whole body; :class:`~minewatch.core.bodylimit.BodyLimit` has bounded its size."""
+    chunks = []
     while True:
         message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
 
@@ -122,7 +119,7 @@ class OsmandListener:
 
         self.batcher = IngestBatcher(source=IngestSource.OSMAND, max_wait_s=max_wait_s)
         config = uvicorn.Config(
-            OsmandApp(self.batcher), host=host, port=port, lifespan="off", access_log=False,
+            BodyLimit(OsmandApp(self.batcher), tracker_limit), host=host, port=port, lifespan="off", access_log=False,
             log_level="warning", backlog=2048, http=quiet_http_protocol(),
         )  # fmt: skip
         self.server = uvicorn.Server(config)

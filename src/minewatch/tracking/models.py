@@ -64,9 +64,11 @@ class Device(TenantModel):
     """A tracker (phone app or hardware) identified by its unique id, e.g. an IMEI.
 
     ``unique_id`` is what the tracker sends (OsmAnd ``id``, Traccar ``uniqueId``,
-    MQTT ``device``), so it is unique across all organisations. When
-    ``ingest_token`` is set the sender must present it (``token`` parameter or
-    ``Authorization: Bearer``).
+    MQTT ``device``), so it is unique across all organisations. A sender must
+    present the device's secret (stored hashed in ``secret_hash``; see
+    ``tracking/credentials.py`` for where it goes) unless the device is marked
+    ``accepts_unauthenticated`` (a legacy tracker that cannot send one; shown
+    as a warning in the web app and the API).
     """
 
     organisation = models.ForeignKey(
@@ -81,7 +83,11 @@ class Device(TenantModel):
     protocol = models.CharField(
         _("protocol"), max_length=16, choices=DeviceProtocol.choices, default=DeviceProtocol.OSMAND
     )
-    ingest_token = models.CharField(_("ingest token"), max_length=64, blank=True)
+    secret_hash = models.CharField(_("secret (hashed)"), max_length=128, blank=True,
+                                   editable=False)  # fmt: skip
+    accepts_unauthenticated = models.BooleanField(
+        _("accepts positions without a secret (legacy tracker)"), default=False
+    )
     vehicle = models.ForeignKey(
         Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices",
         verbose_name=_("vehicle"),

@@ -40,6 +40,7 @@ class _Item:
     token: str | None
     trusted: bool
     sample: str
+    forwarder: int | None = None
     future: Future = field(default_factory=Future)
 
 
@@ -94,10 +95,10 @@ class IngestBatcher:
 
     def submit(
         self, fixes: list[Fix], *, token: str | None = None, trusted: bool = False,
-        sample: str = "",
+        sample: str = "", forwarder_organisation_id: int | None = None,
     ) -> Future:  # fmt: skip
         """Queue one message's fixes; the future resolves to its :class:`IngestResult`."""
-        item = _Item(fixes, token, trusted, sample)
+        item = _Item(fixes, token, trusted, sample, forwarder_organisation_id)
         self._queue.put(item)
         return item.future
 
@@ -131,16 +132,17 @@ class IngestBatcher:
         connections.close_all()  # this thread's connections: the thread ends
 
     def _ingest(self, items: list[_Item]) -> None:
-        fixes, tokens, trusted, samples = [], [], [], []
+        fixes, tokens, trusted, samples, forwarders = [], [], [], [], []
         for item in items:
             fixes += item.fixes
             tokens += [item.token] * len(item.fixes)
             trusted += [item.trusted] * len(item.fixes)
             samples += [item.sample] * len(item.fixes)
+            forwarders += [item.forwarder] * len(item.fixes)
         try:
             result = ingest_fixes(
                 fixes, source=self.source, tokens=tokens, trusted_each=trusted,
-                sample=samples.__getitem__,
+                forwarders=forwarders, sample=samples.__getitem__,
             )  # fmt: skip
         except Exception as error:  # the whole batch failed: every sender must retry
             logger.exception("ingest batch of %d fixes failed", len(fixes))

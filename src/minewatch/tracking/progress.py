@@ -7,7 +7,6 @@ fix of each member device (``TrackerState.last_position``) in one query per page
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from minewatch.geo.engine.geometry import haversine_m
 from minewatch.tracking.choices import TripRole, TripStatus
 from minewatch.tracking.engine import LocalPlane
 from minewatch.tracking.models import TrackerState, Trip
@@ -23,15 +23,6 @@ from minewatch.tracking.models import TrackerState, Trip
 # Used for the ETA until the trip has covered enough ground to measure its own pace.
 DEFAULT_SPEED_KMH = 40.0
 MIN_MEASURED_M = 2000.0
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @lru_cache(maxsize=64)

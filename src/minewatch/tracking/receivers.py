@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from minewatch.tracking.credentials import looks_like_secret, split_device_id
 from minewatch.tracking.engine import (
     Fix,
     ProtocolError,
@@ -27,7 +28,12 @@ from minewatch.tracking.engine import (
     parse_osmand_query,
     parse_traccar_forward,
 )
-from minewatch.tracking.services.ingest import IngestResult, Rejection, reject_input
+from minewatch.tracking.services.ingest import (
+    AUTH_REASONS,
+    IngestResult,
+    Rejection,
+    reject_input,
+)
 
 SAMPLE_BYTES = 500
 
@@ -52,11 +58,19 @@ def bearer_token(authorization: str) -> str | None:
 
 
 def _pop_token(fixes: list[Fix]) -> str | None:
+    """The ``secret`` (or older ``token``) parameter, removed from the stored attributes."""
     token = None
     for fix in fixes:
-        value = fix.attributes.pop("token", None)
-        token = token or (str(value) if value not in (None, "") else None)
+        for name in ("secret", "token"):
+            value = fix.attributes.pop(name, None)
+            token = token or (str(value) if value not in (None, "") else None)
     return token
+
+
+def path_secret(path: str) -> str | None:
+    """A secret given as the server URL's last path segment (``.../SECRET``), if any."""
+    last = path.rstrip("/").rpartition("/")[2]
+    return last if looks_like_secret(last) and last not in ("osmand", "ingest") else None
 
 
 def osmand_fixes(
@@ -104,13 +118,17 @@ def sample_of(query: str, body: bytes) -> str:
 
 
 def guess_device(query: str, body: bytes) -> str:
-    """The device identifier of a message that failed to parse, when it can be seen."""
+    """The device identifier of a message that failed to parse (without a secret it carries)."""
+    return split_device_id(_guess_device(query, body))[0][:64]
+
+
+def _guess_device(query: str, body: bytes) -> str:
     from urllib.parse import parse_qs
 
     params = parse_qs(query) if query else {}
     for key in ("id", "deviceid"):
         if params.get(key):
-            return params[key][-1][:64]
+            return params[key][-1]
     try:
         document = json.loads(body) if body else {}
     except ValueError:
@@ -118,8 +136,8 @@ def guess_device(query: str, body: bytes) -> str:
     if isinstance(document, dict):
         device = document.get("device")
         if isinstance(device, dict):
-            return str(device.get("uniqueId", ""))[:64]
-        return str(document.get("device_id") or device or "")[:64]
+            return str(device.get("uniqueId", ""))
+        return str(document.get("device_id") or device or "")
     return ""
 
 
@@ -143,6 +161,9 @@ def malformed_in_thread(error: ProtocolError, *, source: str, query: str, body: 
 
 
 def rejected(problem: Rejection) -> Answer:
+    """400 naming the field; 401, the same for an unknown id and a wrong secret, if unauthorised."""
+    if problem.reason in AUTH_REASONS:
+        return Answer(401, {problem.field: [problem.message], "reason": "unauthorised"})
     return Answer(400, {problem.field: [problem.message], "reason": problem.reason})
 
 

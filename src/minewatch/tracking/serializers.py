@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from minewatch.core.api import VisibleRelatedField
 from minewatch.core.models import Organisation
+from minewatch.core.serializers import WholeItemSerializerMixin
 from minewatch.geo.models import Route, Site, Zone
 from minewatch.tracking.choices import TripRole
 from minewatch.tracking.models import (
@@ -44,27 +46,48 @@ class VehicleSerializer(serializers.ModelSerializer):
         return fleet.save_vehicle(actor=self.context["request"].user, vehicle=instance, **validated)
 
 
+def authentication_warning(device: Device) -> str | None:
+    """Why anyone could send positions as this device, or None when it is protected."""
+    if device.accepts_unauthenticated:
+        return str(_("Legacy tracker: positions are accepted without a secret, so anyone who "
+                     "knows its identifier can forge them. Rotate its secret and configure it "
+                     "on the tracker."))  # fmt: skip
+    if not device.secret_hash:
+        return str(_("No secret: the tracker's positions are refused until a secret is issued."))
+    return None
+
+
 class DeviceSerializer(serializers.ModelSerializer):
     """A tracker with its vehicle and its latest fix (``last_position``)."""
 
     site = VisibleRelatedField(queryset=Site.objects.all(), required=False, allow_null=True)
     vehicle = VisibleRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
     vehicle_plate = serializers.CharField(source="vehicle.plate", read_only=True, default=None)
-    ingest_token = serializers.CharField(write_only=True, required=False, allow_blank=True)
-    has_ingest_token = serializers.SerializerMethodField()
+    has_secret = serializers.SerializerMethodField()
+    authentication_warning = serializers.SerializerMethodField()
+    secret = serializers.SerializerMethodField(
+        help_text="The new secret, in the answer that issued it only (creation); never again."
+    )
     last_position = serializers.SerializerMethodField()
     trip_reference = serializers.SerializerMethodField()
 
     class Meta:
         model = Device
         fields = ["id", "organisation", "site", "unique_id", "name", "protocol", "vehicle",
-                  "vehicle_plate", "is_active", "ingest_token", "has_ingest_token",
-                  "last_position", "trip_reference", "created_at"]  # fmt: skip
+                  "vehicle_plate", "is_active", "accepts_unauthenticated", "has_secret",
+                  "authentication_warning", "secret", "last_position", "trip_reference",
+                  "created_at"]  # fmt: skip
         read_only_fields = ["organisation", "created_at"]
         extra_kwargs = {"unique_id": {"validators": []}}
 
-    def get_has_ingest_token(self, device: Device) -> bool:
-        return bool(device.ingest_token)
+    def get_has_secret(self, device: Device) -> bool:
+        return bool(device.secret_hash)
+
+    def get_authentication_warning(self, device: Device) -> str | None:
+        return authentication_warning(device)
+
+    def get_secret(self, device: Device) -> str | None:
+        return getattr(device, "issued_secret", None)
 
     def get_last_position(self, device: Device) -> dict | None:
         state = getattr(device, "tracker_state", None)
@@ -80,7 +103,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         return fleet.save_device(actor=self.context["request"].user, device=instance, **validated)
 
 
-class TripVehicleSerializer(serializers.ModelSerializer):
+class TripVehicleSerializer(WholeItemSerializerMixin, serializers.ModelSerializer):
     vehicle = VisibleRelatedField(queryset=Vehicle.objects.all())
     plate = serializers.CharField(source="vehicle.plate", read_only=True)
     kind = serializers.CharField(source="vehicle.kind", read_only=True)

@@ -43,6 +43,8 @@ class ConvoyPlan:
     speed_kmh: float = 55.0
     panic_at_s: float | None = None
     distance_m: float = 0.0
+    # Device key → its secret: sent as the Traccar Client does, ``id=KEY:SECRET``.
+    secrets: dict[str, str] = field(default_factory=dict)
     _cumulative: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
@@ -92,7 +94,8 @@ def convoy_messages(plan: ConvoyPlan, t_s: float, dt_s: float, cycle_s: float) -
     messages = []
     for rank, key in enumerate(plan.device_keys):
         lat, lon, course = plan.point_at(plan.distance_m - rank * FOLLOW_M, east)
-        params = {"id": key, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
+        identifier = f"{key}:{plan.secrets[key]}" if key in plan.secrets else key
+        params = {"id": identifier, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
                   "speed": f"{speed / KNOT_KMH:.2f}", "bearing": f"{course:.1f}",
                   "altitude": "3800", "accuracy": "8", "batt": "87"}  # fmt: skip
         panic = plan.panic_at_s is not None and plan.panic_at_s <= t_s < plan.panic_at_s + dt_s

@@ -18,11 +18,31 @@ from minewatch.tracking.engines import directory, registry
 from minewatch.tracking.services import fleet
 from minewatch.tracking.services.ingest import ingest_fixes, reject_input
 
+# The secret of every tracker the test world registers (each stored hashed, as always).
+TEST_SECRET = "test-tracker-secret-0123456789"  # noqa: S105 - test fixture, not a credential
+
 
 def reset_engines() -> None:
     """Forget this process's engines and device cache (each test starts from the database)."""
     registry.invalidate()
     directory.forget()
+
+
+def restore_world(world: Any) -> None:
+    """After the test world is restored from its snapshot (``minewatch.testing.world_cache``):
+    engines reload from the rows; the world's trackers just had their positions published,
+    as after ``extend_world``'s fixes (a test's first fix does not publish another)."""
+    import time
+
+    from minewatch.tracking.services import ingest
+
+    reset_engines()
+    if world is None:
+        return
+    clock = time.monotonic()
+    for key in ("a", "b"):
+        for device in world.extra[f"tracking_{key}"]["devices"].values():
+            ingest._last_position_event[device.pk] = clock
 
 
 def make_fleet(world: Any, key: str, *, start: bool = True) -> dict[str, Any]:
@@ -38,6 +58,7 @@ def make_fleet(world: Any, key: str, *, start: bool = True) -> dict[str, Any]:
             name=f"{name} {key}",
             vehicle=vehicle,
             site=site,
+            secret=TEST_SECRET,
         )  # fmt: skip
         for name, vehicle in (("TRK", truck), ("ESC", escort))
     }
@@ -81,7 +102,7 @@ def extend_world(world: Any) -> None:
             for name in ("TRK", "ESC")
             for seconds in (120, 60)
         ]
-        ingest_fixes(fixes, source=IngestSource.OSMAND, now=now)
+        ingest_fixes(fixes, source=IngestSource.OSMAND, token=TEST_SECRET, now=now)
         reject_input(
             source=IngestSource.OSMAND, reason="malformed", field_name="lat",
             message="not a number", device_key=f"TRK-{key.upper()}",
@@ -100,5 +121,5 @@ def make_organisation_devices(count: int, *, name: str = "Fleet test org") -> li
     )
     keys = [f"MQ-{i:03d}" for i in range(count)]
     for key in keys:
-        fleet.save_device(actor=None, organisation=organisation, unique_id=key)
+        fleet.save_device(actor=None, organisation=organisation, unique_id=key, secret=TEST_SECRET)
     return keys

@@ -6,5 +6,7 @@ from minewatch.tracking import views
 
 urlpatterns = [
     path("osmand/", views.osmand, name="ingest-osmand"),
+    path("osmand/<str:secret>/", views.osmand, name="ingest-osmand-secret"),
+    path("osmand/<str:secret>", views.osmand),  # trackers do not follow a redirect
     path("traccar/", views.traccar, name="ingest-traccar"),
 ]

@@ -1,7 +1,10 @@
 """Tracker-facing HTTP endpoints on the main server: OsmAnd and Traccar forwarding.
 
-No session, no CSRF token: trackers authenticate by their registered identifier
-(and the device's ingest token when it has one). Everything else is in
+No session, no CSRF token: a tracker proves who it is with its device secret
+(``tracking/credentials.py``: ``id=DEVICE:SECRET``, a ``secret`` parameter,
+``Authorization: Bearer`` or the URL's last segment); a Traccar server
+forwarding many devices uses an API token (``Authorization: Token …``) of a user
+of the devices' organisation who may manage them. Everything else is in
 ``receivers.py`` and ``services/ingest.py``, shared with the ``--osmand-port`` listener.
 
 Fixes are stored through the process's shared group-commit batcher
@@ -42,15 +45,20 @@ COMMIT_TIMEOUT_S = 30.0
 RETRY_LATER = Answer(503, {"detail": ["temporarily unable to store; retry"]})
 
 
-def ingest_answer(fixes: Sequence[Fix], *, source: str, token: str | None, sample: str) -> Answer:
+def ingest_answer(
+    fixes: Sequence[Fix], *, source: str, token: str | None, sample: str,
+    forwarder_organisation_id: int | None = None,
+) -> Answer:  # fmt: skip
     """Ingest through the shared batcher and answer; inline inside an open transaction.
 
     Inside a caller's ``atomic`` block (a test, a management command) the fixes
     must be part of that transaction, so they are ingested right here.
     """
     if connection.in_atomic_block:
-        return answer_for(ingest_fixes(list(fixes), source=source, token=token, sample=sample))
-    future = shared_batcher(source).submit(list(fixes), token=token, sample=sample)
+        return answer_for(ingest_fixes(list(fixes), source=source, token=token, sample=sample,
+                                       forwarder_organisation_id=forwarder_organisation_id))  # fmt: skip
+    future = shared_batcher(source).submit(list(fixes), token=token, sample=sample,
+                                           forwarder_organisation_id=forwarder_organisation_id)  # fmt: skip
     try:
         return answer_for(future.result(timeout=COMMIT_TIMEOUT_S))
     except Exception:  # batch failed or too slow: the tracker keeps the fix and retries
@@ -65,7 +73,7 @@ def _response(answer: Answer) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def osmand(request: HttpRequest) -> HttpResponse:
+def osmand(request: HttpRequest, secret: str | None = None) -> HttpResponse:
     """OsmAnd protocol: GET query, POST form or the JSON body of recent Traccar Client versions."""
     query, body = request.META.get("QUERY_STRING", ""), request.body
     try:
@@ -75,9 +83,28 @@ def osmand(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     except ProtocolError as error:
         return _response(malformed(error, source=IngestSource.OSMAND, query=query, body=body))
-    token = token or bearer_token(request.headers.get("Authorization", ""))
+    token = token or bearer_token(request.headers.get("Authorization", "")) or secret
     sample = query or body[:500].decode("utf-8", errors="replace")
     return _response(ingest_answer(fixes, source=IngestSource.OSMAND, token=token, sample=sample))
+
+
+def forwarder_organisation(authorization: str) -> int | None:
+    """The organisation of a Traccar server that sent ``Authorization: Token <API token>``.
+
+    The token's user must be active and allowed to manage the fleet
+    (``manage_sites``, as for registering devices); anything else is no forwarder.
+    """
+    from rest_framework.authtoken.models import Token
+
+    from minewatch.core.roles import has_capability
+
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "token" or not key.strip():
+        return None
+    found = Token.objects.select_related("user").filter(key=key.strip()).first()
+    if found is None or not found.user.is_active or not has_capability(found.user, "manage_sites"):
+        return None
+    return found.user.organisation_id
 
 
 @csrf_exempt
@@ -97,6 +124,8 @@ def traccar(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     if not fixes:
         return _response(Answer(200, {"ignored": bare_events}))
-    token = bearer_token(request.headers.get("Authorization", "")) or request.GET.get("token")
+    authorization = request.headers.get("Authorization", "")
+    token = bearer_token(authorization) or request.GET.get("secret") or request.GET.get("token")
     sample = body[:500].decode("utf-8", errors="replace")
-    return _response(ingest_answer(fixes, source=IngestSource.TRACCAR, token=token, sample=sample))
+    return _response(ingest_answer(fixes, source=IngestSource.TRACCAR, token=token, sample=sample,
+                                   forwarder_organisation_id=forwarder_organisation(authorization)))  # fmt: skip

@@ -59,7 +59,14 @@ def reference_distances(engine: TrackingEngine, prepared: Prepared) -> np.ndarra
 
 def convoy_splits(engine: TrackingEngine, prepared: Prepared, en_route) -> list[Detection]:
     """Convoy split: beyond ``split_distance_m`` on ``split_min_fixes`` consecutive
-    fixes while en route; re-armed when back within ``split_rejoin_m``."""
+    fixes while en route; re-armed when back within ``split_rejoin_m``.
+
+    A split needs a fresh reference: a cargo fix whose escort has no fix within
+    ``convoy_max_age_s`` has an unknown distance, which neither counts towards
+    a split nor continues one (the stale escort is reported by its own
+    ``signal_loss``). Without this, the far state held over a stale stretch and
+    the split fired with ``distance_m`` NaN.
+    """
     from minewatch.tracking.engine.detectors import _at_fixes
 
     config, state = engine.config, engine.state
@@ -72,8 +79,9 @@ def convoy_splits(engine: TrackingEngine, prepared: Prepared, en_route) -> list[
     )
     last = prepared.last_index
     state.flags["split_far"][prepared.device[last]] = far[last]
+    known = ~np.isnan(distance)
     rows, start_ms = track_runs(
-        far & en_route,
+        far & en_route & known,
         prepared.first,
         np.zeros(len(far), bool),
         prepared.time_ms,

@@ -6,6 +6,7 @@ Each detector is documented with its rule; thresholds come from
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from minewatch.tracking.engine.zones import zone_detections, zone_membership
 if TYPE_CHECKING:
     from minewatch.tracking.engine.engine import TrackingEngine
 
-__all__ = ["Prepared", "clock_detections", "detection_at", "run_detectors"]
+__all__ = ["Prepared", "clock_detections", "detection_at", "finite_details", "run_detectors"]
 
 
 @dataclass
@@ -45,6 +46,28 @@ class Prepared:
     segment: np.ndarray | None = None
 
 
+def finite_details(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±inf) replaced by ``None``, recursively.
+
+    No database stores NaN in JSON (SQLite ``JSON_VALID`` and PostgreSQL both
+    refuse it), so a detection carrying one would fail its whole batch.
+
+    Examples
+    --------
+    >>> finite_details({"distance_m": float("nan"), "at": [1.5, float("inf")]})
+    {'distance_m': None, 'at': [1.5, None]}
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_details(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_details(item) for item in value]
+    return value
+
+
 def _datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000.0, tz=UTC)
 
@@ -61,7 +84,11 @@ def detection_at(
     evidence_ms: tuple[int, ...] = (),
     evidence_indices: tuple[int, ...] = (),
 ) -> Detection:
-    """Build one :class:`Detection` from engine ids and epoch milliseconds."""
+    """Build one :class:`Detection` from engine ids and epoch milliseconds.
+
+    Every detector builds its detections here: non-finite numbers in ``details``
+    become ``None`` (see :func:`finite_details`).
+    """
     return Detection(
         kind=kind,
         device_key=engine.device_keys[device],
@@ -69,7 +96,7 @@ def detection_at(
         time=_datetime(time_ms),
         lat=round(lat, 7),
         lon=round(lon, 7),
-        details={k: v.item() if isinstance(v, np.generic) else v for k, v in details.items()},
+        details=finite_details(dict(details)),
         evidence_times=tuple(_datetime(ms) for ms in evidence_ms),
         evidence_indices=evidence_indices,
     )

@@ -22,10 +22,19 @@ from minewatch.tracking.choices import (
     TripStatus,
     VehicleKind,
 )
+from minewatch.tracking.credentials import (
+    MIN_SECRET_CHARS,
+    hash_secret,
+    looks_like_secret,
+    new_secret,
+    split_device_id,
+)
 from minewatch.tracking.models import Device, Trip, TripVehicle, Vehicle
 
 VEHICLE_FIELDS = ("site", "plate", "kind", "contractor", "description", "is_active")
-DEVICE_FIELDS = ("site", "unique_id", "name", "protocol", "ingest_token", "vehicle", "is_active")
+DEVICE_FIELDS = (
+    "site", "unique_id", "name", "protocol", "vehicle", "is_active", "accepts_unauthenticated",
+)  # fmt: skip
 TRIP_FIELDS = (
     "site", "reference", "route", "destination_zone", "departure_after", "departure_before",
     "arrival_after", "arrival_before", "cargo_material", "cargo_tonnes", "declared_value_usd",
@@ -102,9 +111,16 @@ def save_vehicle(
 @transaction.atomic
 def save_device(
     *, actor: Any, device: Device | None = None, organisation: Organisation | None = None,
-    **values: Any,
+    secret: str | None = None, **values: Any,
 ) -> Device:  # fmt: skip
-    """Register or update a tracker; ``unique_id`` is what it sends (unique platform-wide)."""
+    """Register or update a tracker; ``unique_id`` is what it sends (unique platform-wide).
+
+    A device that must authenticate (the default) and has no secret yet gets a
+    new one; the plain secret is on the returned instance as ``issued_secret``,
+    the only time it can be read (``secret`` sets a chosen one instead, at
+    least 16 URL-safe characters: trackers configured in advance).
+    ``accepts_unauthenticated=True`` is the explicit opt-out for a legacy tracker.
+    """
     owner = device.organisation if device else _owner(actor, organisation)
     _same_owner(owner, values, ["site", "vehicle"])
     if "protocol" in values and values["protocol"] not in DeviceProtocol.values:
@@ -113,22 +129,47 @@ def save_device(
         values["unique_id"] = str(values["unique_id"]).strip()
         if not values["unique_id"]:
             raise InvalidInput("a tracker identifier is required", field="unique_id")
+        if split_device_id(values["unique_id"])[1] is not None:
+            raise InvalidInput("a tracker identifier cannot end in ':' and a secret",
+                               field="unique_id")  # fmt: skip
+    if secret is not None and not looks_like_secret(secret):
+        raise InvalidInput(f"a secret is {MIN_SECRET_CHARS} to 128 letters, digits, '-' or '_'",
+                           field="secret")  # fmt: skip
     before = audit.snapshot(device) if device else None
     device = device or Device(organisation=owner)
     _apply(device, values, DEVICE_FIELDS)
     if Device.objects.filter(unique_id=device.unique_id).exclude(pk=device.pk).exists():
         # The same answer whoever owns it: never confirm another tenant's tracker.
         raise InvalidInput("this tracker identifier cannot be registered", field="unique_id")
+    issued = None
+    if secret is not None or (not device.secret_hash and not device.accepts_unauthenticated):
+        issued = secret or new_secret()
+        device.secret_hash = hash_secret(issued)
     _save(device, actor=actor, before=before, event="device.saved")
+    device.issued_secret = issued
     return device
 
 
-def new_ingest_token() -> str:
-    return secrets.token_urlsafe(24)
+@transaction.atomic
+def rotate_device_secret(device: Device, *, actor: Any) -> str:
+    """Issue a new secret for ``device`` (the old one stops working); returns it, shown once."""
+    before = audit.snapshot(device)
+    secret = new_secret()
+    device.secret_hash = hash_secret(secret)
+    device.save(update_fields=["secret_hash"])
+    audit.record(actor=actor, action=AuditAction.UPDATE, instance=device, before=before,
+                 after=audit.snapshot(device))  # fmt: skip
+    publish(Event("device.secret_rotated", device.organisation_id,
+                  {"id": device.pk, "name": str(device)}, site_id=device.site_id))  # fmt: skip
+    return secret
 
 
 def auto_register(*, unique_id: str, organisation_name: str) -> bool:
-    """Register an unknown tracker for the auto-registration organisation (tunable)."""
+    """Register an unknown tracker for the auto-registration organisation (tunable).
+
+    Auto-registration is itself the opt-out: such a tracker has no secret, so it
+    is registered as a legacy tracker (``accepts_unauthenticated``, shown as a warning).
+    """
     organisation = Organisation.objects.filter(name=organisation_name).first()
     if organisation is None:
         return False
@@ -136,7 +177,7 @@ def auto_register(*, unique_id: str, organisation_name: str) -> bool:
         with transaction.atomic():
             save_device(
                 actor=None, organisation=organisation, unique_id=unique_id[:64],
-                name=f"auto {unique_id}"[:100],
+                name=f"auto {unique_id}"[:100], accepts_unauthenticated=True,
             )  # fmt: skip
     except (InvalidInput, IntegrityError):
         return False

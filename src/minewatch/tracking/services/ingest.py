@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -28,8 +29,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from minewatch.core.events import Event, publish
+from minewatch.tracking.credentials import redact_secrets, secret_matches, split_device_id
 from minewatch.tracking.engine import Detection as EngineDetection
 from minewatch.tracking.engine import Fix, validate_fix
+from minewatch.tracking.engine.detectors import finite_details
 from minewatch.tracking.engines import DeviceInfo, OrgEngine, directory, registry
 from minewatch.tracking.models import Detection, Device, IngestRejection, TrackerState
 from minewatch.tracking.services.storage import insert_positions, upsert_tracker_states
@@ -68,6 +71,10 @@ class IngestResult:
         return not self.rejected
 
 
+UNAUTHORISED_MESSAGE = (
+    "unknown device {key!r} or missing/wrong secret (send id=DEVICE:SECRET, a secret "
+    "parameter or Authorization: Bearer SECRET)"
+)
 # Human messages and offending fields for the validation reason codes.
 REASON_FIELDS = {
     "lat_out_of_range": ("lat", "latitude outside -90..90"),
@@ -76,9 +83,12 @@ REASON_FIELDS = {
     "speed_too_high": ("speed", "speed above {max_speed:g} km/h is impossible"),
     "time_in_future": ("timestamp", "fix time more than {skew:g} s in the future"),
     "time_too_old": ("timestamp", "fix time too old"),
-    "unknown_device": ("id", "unknown device {key!r}: register it first"),
-    "bad_token": ("token", "missing or wrong ingest token for device {key!r}"),
+    # One message for both, so that a sender cannot tell a registered id from an unknown one.
+    "unknown_device": ("id", UNAUTHORISED_MESSAGE),
+    "bad_secret": ("id", UNAUTHORISED_MESSAGE),
 }
+# Refusals answered alike (401): no enumeration of device ids.
+AUTH_REASONS = frozenset({"unknown_device", "bad_secret"})
 
 
 def _rejection(reason: str, key: str, index: int, **values: Any) -> Rejection:
@@ -94,6 +104,8 @@ def ingest_fixes(
     trusted: bool = False,
     tokens: Sequence[str | None] | None = None,
     trusted_each: Sequence[bool] | None = None,
+    forwarder_organisation_id: int | None = None,
+    forwarders: Sequence[int | None] | None = None,
     now: dt.datetime | None = None,
     sample: str | Callable[[int], str] = "",
 ) -> IngestResult:
@@ -106,9 +118,13 @@ def ingest_fixes(
     source
         ``IngestSource`` value: ``osmand``, ``traccar``, ``mqtt`` or ``replay``.
     token
-        The ingest token the sender presented; checked for devices that have one
+        The secret the sender presented (a device id ``DEVICE:SECRET`` carries
+        its own). Required for every device not marked ``accepts_unauthenticated``
         unless ``trusted`` (MQTT behind broker authentication, replay from the CLI).
-    tokens, trusted_each
+    forwarder_organisation_id
+        A Traccar server authenticated with an API token of this organisation:
+        its devices need no secret of their own.
+    tokens, trusted_each, forwarders
         The same per fix, when one call carries several senders' messages
         (``pipeline.IngestBatcher``).
     now
@@ -118,14 +134,15 @@ def ingest_fixes(
         of a fix's index giving its raw message (batches of many messages).
     """
     now = now or timezone.now()
+    fixes, tokens = _split_secrets(fixes, [token] * len(fixes) if tokens is None else tokens)
     with _ingest_lock:
         devices = _devices_for({fix.device_key for fix in fixes})
         result, accepted = IngestResult(), []
         for index, fix in enumerate(fixes):
             problem = _check(
-                fix, devices.get(fix.device_key), index, now,
-                token if tokens is None else tokens[index],
+                fix, devices.get(fix.device_key), index, now, tokens[index],
                 trusted if trusted_each is None else trusted_each[index],
+                forwarder_organisation_id if forwarders is None else forwarders[index],
             )  # fmt: skip
             if problem is None:
                 accepted.append(fix)
@@ -143,15 +160,35 @@ def ingest_fixes(
     return result
 
 
+def _split_secrets(
+    fixes: Sequence[Fix], tokens: Sequence[str | None]
+) -> tuple[list[Fix], list[str | None]]:
+    """Take the secret out of ``DEVICE:SECRET`` identifiers; it wins over a token parameter."""
+    fixes, tokens = list(fixes), list(tokens)
+    for index, fix in enumerate(fixes):
+        if ":" in fix.device_key:
+            key, secret = split_device_id(fix.device_key)
+            if secret is not None:
+                fixes[index], tokens[index] = replace(fix, device_key=key), secret
+    return fixes, tokens
+
+
+def is_authenticated(device: DeviceInfo, token: str | None) -> bool:
+    """Whether a sender presenting ``token`` may send for ``device`` (see ``credentials``)."""
+    return device.accepts_unauthenticated or secret_matches(token, device.secret_hash)
+
+
 def _check(
     fix: Fix, device: DeviceInfo | None, index: int, now: dt.datetime, token: str | None,
-    trusted: bool,
+    trusted: bool, forwarder_organisation_id: int | None = None,
 ) -> Rejection | None:  # fmt: skip
     key = fix.device_key
     if device is None:
+        secret_matches(token, "")  # the same work as for a known device
         return _rejection("unknown_device", key, index)
-    if device.ingest_token and not trusted and token != device.ingest_token:
-        return _rejection("bad_token", key, index)
+    forwarded = forwarder_organisation_id == device.organisation_id
+    if not (trusted or forwarded or is_authenticated(device, token)):
+        return _rejection("bad_secret", key, index)
     tunables = settings.TUNABLES
     max_speed, skew = float(tunables["tracking_max_speed_kmh"]), float(tunables["clock_skew_s"])
     reason = validate_fix(fix, now=now, max_future_skew_s=skew, max_speed_kmh=max_speed)
@@ -194,10 +231,19 @@ def _store_and_detect(
         by_organisation[devices[fix.device_key].organisation_id].append(fix)
     stored: list[Detection] = []
     for organisation_id, org_fixes in by_organisation.items():
-        org_engine = registry.get(organisation_id)
-        found = org_engine.engine.process_fixes(org_fixes)
-        stored += save_detections(org_engine, found, devices)
-        _save_states(org_engine, org_fixes, devices, now)
+        try:
+            with transaction.atomic():  # a savepoint: the fixes above stay
+                org_engine = registry.get(organisation_id)
+                found = org_engine.engine.process_fixes(org_fixes)
+                stored += save_detections(org_engine, found, devices)
+                _save_states(org_engine, org_fixes, devices, now)
+        except Exception:
+            # A detector fault must not refuse the fixes, nor other organisations' batch:
+            # the fixes are stored without detections and the engine restarts from the
+            # last saved state.
+            logger.exception("detectors failed on %d fixes of organisation %s; fixes stored "
+                             "without detections", len(org_fixes), organisation_id)  # fmt: skip
+            registry.invalidate(organisation_id)
     _publish_positions(fixes, devices)
     return stored
 
@@ -205,36 +251,60 @@ def _store_and_detect(
 def save_detections(
     org_engine: OrgEngine, found: Iterable[EngineDetection], devices: dict[str, DeviceInfo]
 ) -> list[Detection]:
-    """Store engine detections and publish ``detection.<kind>`` events (after commit)."""
-    rows = []
+    """Store engine detections and publish ``detection.<kind>`` events (after commit).
+
+    This is the one place detections reach the database. Details are made
+    JSON-safe (non-finite numbers become ``None``); a detection the database
+    still refuses is logged and dropped, never the batch: the fixes of every
+    device and the other detections are stored.
+    """
+    pairs = []
     for detection in found:
-        device = devices.get(detection.device_key)
-        trip_id = org_engine.trip_ids.get(detection.trip_key or "")
-        site_id = org_engine.trip_sites.get(detection.trip_key or "") or (
-            device.site_id if device else None
-        )
-        details = dict(detection.details)
-        for key in ("zone", "zone_key"):
-            if key in details and details[key] in org_engine.zone_names:
-                details["zone_name"] = org_engine.zone_names[details[key]]
-        rows.append(
-            Detection(
-                organisation_id=org_engine.organisation_id,
-                site_id=site_id,
-                kind=detection.kind,
-                device_id=device.pk if device else None,
-                trip_id=trip_id,
-                time=detection.time,
-                lat=detection.lat,
-                lon=detection.lon,
-                details=details,
-                evidence_times=[t.isoformat() for t in detection.evidence_times],
-            )  # fmt: skip
-        )
-    Detection.objects.bulk_create(rows)
-    for row, detection in zip(rows, found, strict=False):
+        row = _detection_row(org_engine, detection, devices)
+        if row is not None:
+            pairs.append((row, detection))
+    try:
+        with transaction.atomic():
+            Detection.objects.bulk_create([row for row, _ in pairs])
+    except Exception:  # one bad row: store the others one by one
+        pairs = [(row, detection) for row, detection in pairs if _save_one(row, detection)]
+    for row, detection in pairs:
         _publish_detection(row, detection)
-    return rows
+    return [row for row, _ in pairs]
+
+
+def _detection_row(
+    org_engine: OrgEngine, detection: EngineDetection, devices: dict[str, DeviceInfo]
+) -> Detection | None:
+    if not (math.isfinite(detection.lat) and math.isfinite(detection.lon)):
+        logger.error("detection not stored (non-finite position): %r", detection)
+        return None
+    device = devices.get(detection.device_key)
+    trip_id = org_engine.trip_ids.get(detection.trip_key or "")
+    site_id = org_engine.trip_sites.get(detection.trip_key or "") or (
+        device.site_id if device else None
+    )
+    details = finite_details(dict(detection.details))
+    for key in ("zone", "zone_key"):
+        if key in details and details[key] in org_engine.zone_names:
+            details["zone_name"] = org_engine.zone_names[details[key]]
+    return Detection(
+        organisation_id=org_engine.organisation_id, site_id=site_id, kind=detection.kind,
+        device_id=device.pk if device else None, trip_id=trip_id, time=detection.time,
+        lat=detection.lat, lon=detection.lon, details=details,
+        evidence_times=[t.isoformat() for t in detection.evidence_times],
+    )  # fmt: skip
+
+
+def _save_one(row: Detection, detection: EngineDetection) -> bool:
+    row.pk = None
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except Exception:
+        logger.exception("detection not stored (refused by the database): %r", detection)
+        return False
+    return True
 
 
 def publish_from_this_thread(publisher: Any) -> None:
@@ -332,6 +402,7 @@ def count_rejection(
 ) -> None:  # fmt: skip
     """Add ``times`` to the counter of (device identifier, source, reason)."""
     now = now or timezone.now()
+    sample = redact_secrets(sample)  # operators read samples: never a tracker's secret
     key = problem.device_key[:64]
     updated = IngestRejection.objects.filter(
         device_key=key, source=source, reason=problem.reason

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-DB_FIXTURES = {"db", "transactional_db", "world", "live_server"}
+DB_FIXTURES = {"db", "transactional_db", "world", "fresh_world", "live_server"}
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,8 @@ def test_devices_list_shows_last_position_plate_and_trip(world, api_client) -> N
     truck = devices["TRK-A"]
     assert truck["vehicle_plate"] == "A1-100" and truck["trip_reference"] == "TRIP-A-1"
     assert truck["last_position"]["speed_kmh"] == 30.0
-    assert "ingest_token" not in truck and truck["has_ingest_token"] is False
+    assert truck["has_secret"] is True and truck["secret"] is None  # never shown again
+    assert truck["authentication_warning"] is None and truck["accepts_unauthenticated"] is False
 
 
 def test_positions_filter_by_device_and_since(world, api_client) -> None:
@@ -150,10 +151,35 @@ def test_device_registration_refuses_a_taken_identifier_and_foreign_vehicle(
     foreign = world.extra["tracking_b"]["truck"].pk
     response = client.post("/api/v1/devices/", {"unique_id": "NEW-1", "vehicle": foreign})
     assert response.status_code == 400 and "vehicle" in response.json()
-    ok = client.post("/api/v1/devices/", {"unique_id": "NEW-1", "ingest_token": "abc"})
-    assert ok.status_code == 201 and ok.json()["has_ingest_token"] is True
+    ok = client.post("/api/v1/devices/", {"unique_id": "NEW-1"})
+    assert ok.status_code == 201 and ok.json()["has_secret"] is True
+    secret = ok.json()["secret"]  # shown once, at creation
+    assert len(secret) >= 32
+    assert client.get(f"/api/v1/devices/{ok.json()['id']}/").json()["secret"] is None
     operator = api_client(world.users["operator"])
     assert operator.post("/api/v1/devices/", {"unique_id": "NEW-2"}).status_code == 403
+
+
+def test_device_secret_is_stored_hashed_and_rotated_through_the_api(world, api_client) -> None:
+    from minewatch.tracking.credentials import secret_matches
+    from minewatch.tracking.models import Device
+
+    manager = api_client(world.users["security_manager"])
+    created = manager.post("/api/v1/devices/", {"unique_id": "ROT-1"}).json()
+    device = Device.objects.get(pk=created["id"])
+    assert created["secret"] not in device.secret_hash
+    assert secret_matches(created["secret"], device.secret_hash)
+    url = f"/api/v1/devices/{device.pk}/rotate-secret/"
+    assert api_client(world.users["operator"]).post(url).status_code == 403
+    assert api_client(world.users["b-manager"]).post(url).status_code == 404
+    rotated = manager.post(url)
+    assert rotated.status_code == 200 and rotated.json()["secret"] != created["secret"]
+    device.refresh_from_db()
+    assert secret_matches(rotated.json()["secret"], device.secret_hash)
+    assert not secret_matches(created["secret"], device.secret_hash)
+    legacy = manager.patch(f"/api/v1/devices/{device.pk}/", {"accepts_unauthenticated": True},
+                           format="json")  # fmt: skip
+    assert legacy.status_code == 200 and legacy.json()["authentication_warning"]
 
 
 def test_ingest_rejections_are_counted_per_tenant(world, api_client) -> None:
@@ -167,3 +193,23 @@ def test_ingest_rejections_are_counted_per_tenant(world, api_client) -> None:
 def test_detection_rows_carry_evidence_times(world) -> None:
     detection = Detection.objects.get(device__unique_id="TRK-A", kind="alarm")
     assert detection.evidence_times and detection.site_id == world.sites["a1"].pk
+
+
+def test_cli_rotates_a_secret_and_prints_it_once(world) -> None:
+    from typer.testing import CliRunner
+
+    from minewatch.cli import app
+    from minewatch.tracking.credentials import secret_matches
+    from minewatch.tracking.models import Device
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["tracking", "rotate-secret", "TRK-A"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.split("(shown once): ")[1].split()[0]
+    assert f"TRK-A:{secret}" in result.stdout
+    assert secret_matches(secret, Device.objects.get(unique_id="TRK-A").secret_hash)
+    legacy = runner.invoke(app, ["tracking", "rotate-secret", "TRK-A", "--legacy"])
+    assert legacy.exit_code == 0 and "legacy" in legacy.output
+    assert Device.objects.get(unique_id="TRK-A").accepts_unauthenticated
+    unknown = runner.invoke(app, ["tracking", "rotate-secret", "NOPE"])
+    assert unknown.exit_code == 2 and "unique_id" in unknown.output

@@ -199,3 +199,42 @@ def test_unknown_speed_is_derived_from_positions():
     track = [Fix("TRK-1", T0 + timedelta(seconds=10 * i), *reversed(lonlat(1000 + 300 * i, 0)))
              for i in range(5)]  # fmt: skip  # 300 m / 10 s = 108 km/h
     assert "overspeed" in kinds(make_engine().process_fixes(track))
+
+
+def test_convoy_split_needs_a_fresh_escort_fix_and_never_reports_nan():
+    # The audit's case: escort one fix at T, cargo 6 km away at T+1, T+2, then T+130 s.
+    # At T+130 the escort's fix is older than convoy_max_age_s: the distance is unknown,
+    # which is no split (and, before the fix, a split with distance_m NaN).
+    escort = [fix(0, 0, 0, 40.0, device="ESC-1")]
+    cargo = [fix(1, 6000, 0, 40.0), fix(2, 6000, 0, 40.0), fix(130, 6500, 0, 40.0)]
+    engine = make_engine(convoy_max_age_s=120, split_min_fixes=3)
+    found = engine.process_fixes(escort) + engine.process_fixes(cargo)
+    assert "convoy_split" not in kinds(found)
+    # The stale escort is its own condition: the escort's signal loss (clock-driven).
+    lost = engine.advance_clock(T0 + timedelta(seconds=400))
+    assert [(d.kind, d.device_key) for d in lost] == [("signal_loss", "ESC-1")]
+
+
+def test_convoy_split_still_reported_on_fresh_fixes_after_a_stale_stretch():
+    escort = [fix(0, 0, 0, 40.0, device="ESC-1")]
+    cargo = [fix(1, 6000, 0, 40.0), fix(2, 6000, 0, 40.0), fix(130, 6500, 0, 40.0)]
+    escort_back = [fix(140, 0, 0, 40.0, device="ESC-1")]
+    cargo_far = [fix(141 + i, 6500, 0, 40.0) for i in range(3)]
+    engine = make_engine(convoy_max_age_s=120, split_min_fixes=3)
+    found = []
+    for batch in (escort, cargo, escort_back, cargo_far):
+        found += engine.process_fixes(batch)
+    splits = only(found, "convoy_split")
+    assert len(splits) == 1 and splits[0].time == T0 + timedelta(seconds=143)
+    assert 6400 < splits[0].details["distance_m"] < 6600
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_detection_details_are_always_finite(bad):
+    from minewatch.tracking.engine.detectors import detection_at
+
+    engine = make_engine()
+    device = engine.device_id("TRK-1")
+    made = detection_at(engine, "overspeed", device, 0, 1.0, 2.0,
+                        {"speed_kmh": bad, "nested": {"x": [1.0, bad]}, "ok": 3.5})  # fmt: skip
+    assert made.details == {"speed_kmh": None, "nested": {"x": [1.0, None]}, "ok": 3.5}

@@ -33,9 +33,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """Our own Mosquitto on a free 127.0.0.1 port with deploy/mosquitto/minewatch.conf."""
+def run_mosquitto(tmp_path: Path, text: str) -> Iterator[tuple[str, int]]:
+    """Our own Mosquitto on a free 127.0.0.1 port with the configuration ``text``."""
     if MOSQUITTO is None:
         message = "the mosquitto binary is not installed (apt-get install mosquitto)"
         if services_required():
@@ -43,7 +42,6 @@ def mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
         pytest.skip(message)
     port = free_port()
     tmp_path.chmod(0o777)  # mosquitto started as root drops to its own user
-    text = CONFIG.read_text().replace("/var/lib/mosquitto/", f"{tmp_path}/")
     config = tmp_path / "mosquitto.conf"
     config.write_text(text + f"\nlistener {port} 127.0.0.1\n")
     process = subprocess.Popen(  # noqa: S603 - our own broker binary and config
@@ -62,6 +60,19 @@ def mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """Our own Mosquitto with deploy/mosquitto/minewatch.conf."""
+    yield from run_mosquitto(tmp_path, CONFIG.read_text().replace("/var/lib/mosquitto/",
+                                                                  f"{tmp_path}/"))  # fmt: skip
+
+
+@pytest.fixture
+def default_mosquitto(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """Our own Mosquitto with no project settings (what a host's package installs)."""
+    yield from run_mosquitto(tmp_path, "allow_anonymous true\n")
 
 
 def publisher(host: str, port: int):
@@ -90,11 +101,12 @@ def wait_for(condition, timeout_s: float) -> bool:
     return condition()
 
 
-def start_worker(broker: tuple[str, int], client_id: str, group: str = "ingest"):
+def start_worker(broker: tuple[str, int], client_id: str, group: str = "ingest",
+                 topic: str = "minewatch/positions/#"):  # fmt: skip
     from minewatch.tracking.mqtt import MqttIngestWorker
 
-    worker = MqttIngestWorker(*broker, "minewatch/positions/#", shared_group=group,
-                              client_id=client_id).start()  # fmt: skip
+    worker = MqttIngestWorker(*broker, topic, shared_group=group, client_id=client_id,
+                              backlog_probe=0).start()  # fmt: skip
     assert worker.subscribed.wait(10)
     return worker
 
@@ -158,15 +170,21 @@ def test_malformed_mqtt_message_is_counted_and_the_good_one_stored(
         client.publish(
             "minewatch/positions/x", b'{"device": "X", "lat": 1}', qos=1
         ).wait_for_publish(5)
-        client.publish("minewatch/positions/x", message(keys[0], 5, 0), qos=1).wait_for_publish(5)
+        client.publish(f"minewatch/positions/{keys[0]}", message(keys[0], 5, 0),
+                       qos=1).wait_for_publish(5)  # fmt: skip
+        # another device's topic: refused (the broker's ACL names the topic, not the payload)
+        client.publish("minewatch/positions/OTHER", message(keys[0], 4, 1),
+                       qos=1).wait_for_publish(5)  # fmt: skip
         client.loop_stop()
         client.disconnect()
-        assert wait_for(lambda: worker.acknowledged >= 2, 30)
+        assert wait_for(lambda: worker.acknowledged >= 3, 30)
     finally:
         worker.stop()
     assert Position.objects.count() == 1
-    rejection = IngestRejection.objects.get(source="mqtt")
-    assert (rejection.reason, rejection.field, rejection.count) == ("malformed", "lon", 1)
+    rejection = IngestRejection.objects.get(source="mqtt", reason="malformed")
+    assert (rejection.field, rejection.count) == ("lon", 1)
+    mismatch = IngestRejection.objects.get(source="mqtt", reason="topic_mismatch")
+    assert (mismatch.device_key, mismatch.field, mismatch.count) == (keys[0], "device", 1)
 
 
 def publish_packet(topic: str, payload: bytes, mid: int, qos: int = 1) -> bytes:
@@ -218,3 +236,53 @@ def test_wire_session_refuses_qos2_and_unknown_packets() -> None:
             session.read(wait_s=1, max_messages=10)
         ours.close()
         theirs.close()
+
+
+@pytest.mark.mqtt
+def test_qos1_fixes_published_while_the_worker_is_down_arrive_after_restart(
+    transactional_db, mqtt_broker
+) -> None:
+    """Issue #12 item 3, on the host's Mosquitto (127.0.0.1:1883): a persistent session
+    (fixed client id, clean session off) makes the broker queue for the worker."""
+    keys = make_organisation_devices(3)
+    client_id, topic = "minewatch-h1-test-restart", "minewatch/h1-test-restart/positions"
+    start_worker(mqtt_broker, client_id, group="", topic=topic + "/#").stop()
+    client = publisher(*mqtt_broker)
+    infos = [client.publish(f"{topic}/{keys[i % 3]}", message(keys[i % 3], 60 - i, i), qos=1)
+             for i in range(50)]  # fmt: skip
+    for info in infos:
+        info.wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+    worker = start_worker(mqtt_broker, client_id, group="", topic=topic + "/#")
+    try:
+        assert worker.session.session_present
+        assert wait_for(lambda: worker.acknowledged >= 50, 30), worker.acknowledged
+    finally:
+        worker.stop()
+        from minewatch.tracking.mqtt import _drop_session
+
+        _drop_session(*mqtt_broker, client_id, {"username": "", "password": ""})
+    assert Position.objects.filter(source="mqtt").count() == 50
+
+
+@pytest.mark.mqtt
+def test_backlog_check_warns_on_a_broker_that_drops_the_backlog(default_mosquitto, caplog) -> None:
+    from minewatch.tracking.mqtt import MqttIngestWorker
+
+    worker = MqttIngestWorker(*default_mosquitto, "minewatch/positions/#",
+                              client_id="minewatch-h1-test-probe")  # fmt: skip
+    check = worker.check_broker()
+    assert check is not None and check.session_kept and not check.ok
+    assert check.received < check.published == 2000
+    assert "max_queued_messages 0" in caplog.text and "max_mqueue_len" in caplog.text
+    assert worker.check_broker() is check  # once per worker
+
+
+@pytest.mark.mqtt
+def test_backlog_check_passes_with_the_shipped_broker_settings(mosquitto, caplog) -> None:
+    from minewatch.tracking.mqtt import check_backlog
+
+    check = check_backlog(*mosquitto, "minewatch-h1-test-probe-ok")
+    assert check.ok and check.received == check.published == 2000
+    assert check.problem() == ""

@@ -15,7 +15,7 @@ from minewatch.tracking.engine import Fix
 from minewatch.tracking.models import Detection, Position, TrackerState, Trip
 from minewatch.tracking.replay import ReplayError, read_csv, read_file, read_gpx, replay
 from minewatch.tracking.services.ingest import ingest_fixes
-from minewatch.tracking.testing import reset_engines
+from minewatch.tracking.testing import TEST_SECRET, reset_engines
 
 
 def along(world: Any, fraction: float, east_m: float = 0.0) -> tuple[float, float]:
@@ -73,7 +73,7 @@ def track(world: Any) -> list[Fix]:
 
 def test_replay_finds_the_same_detections_as_live_ingest(world, track) -> None:
     for fix in track:  # live: one HTTP-sized call per fix, as trackers send them
-        ingest_fixes([fix], source=IngestSource.OSMAND)
+        ingest_fixes([fix], source=IngestSource.OSMAND, token=TEST_SECRET)
     live = detections_summary()
     kinds = {row[0] for row in live}
     assert {"unscheduled_stop", "route_deviation", "signal_loss", "signal_restored",
@@ -86,7 +86,7 @@ def test_replay_finds_the_same_detections_as_live_ingest(world, track) -> None:
 
 def test_csv_file_replays_like_live(world, track, tmp_path: Path) -> None:
     for fix in track:
-        ingest_fixes([fix], source=IngestSource.OSMAND)
+        ingest_fixes([fix], source=IngestSource.OSMAND, token=TEST_SECRET)
     live = detections_summary()
     reset_tracking_rows(world)
     lines = ["device,time,lat,lon,speed_kmh,alarm"] + [

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from minewatch.core import events
 from minewatch.tracking.models import Detection, Device, IngestRejection, Position
-from minewatch.tracking.testing import route_start
+from minewatch.tracking.testing import TEST_SECRET, route_start
 
 
 def stamp(seconds_ago: float = 0.0) -> int:
@@ -25,7 +25,8 @@ def rejection_count(reason: str) -> int:
 
 @pytest.fixture
 def tracker(world: Any) -> Client:
-    return Client()
+    """A sender that knows the test world's tracker secret (``Authorization: Bearer``)."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {TEST_SECRET}")
 
 
 def test_traccar_client_get_query_is_stored_with_units_converted(world, tracker) -> None:
@@ -138,7 +139,6 @@ def test_traccar_event_without_position_is_counted_not_stored(world, tracker) ->
 
 BAD_INPUTS = [
     # (query, field named in the answer, reason counted)
-    ("id=NOPE-9&lat=-14.0&lon=-72.0&timestamp={ts}", "id", "unknown_device"),
     ("id=TRK-A&lat=-94.0&lon=-72.0&timestamp={ts}", "lat", "malformed"),
     ("id=TRK-A&lat=-14.0&lon=-190.5&timestamp={ts}", "lon", "malformed"),
     ("id=TRK-A&lat=abc&lon=-72.0&timestamp={ts}", "lat", "malformed"),
@@ -196,17 +196,92 @@ def test_out_of_order_fix_is_stored_but_does_not_move_the_last_position(world, t
     assert dt.datetime.fromisoformat(last["fix_time"]).timestamp() == newer
 
 
-def test_device_with_ingest_token_needs_it(world, tracker) -> None:
-    Device.objects.filter(unique_id="ESC-A").update(ingest_token="s3cret-token")
-    from minewatch.tracking.engines import directory
+def test_sender_without_the_secret_is_refused_like_an_unknown_id(world) -> None:
+    # Issue #12 item 2: anyone could forge a position with a device id alone, and an
+    # unknown id answered differently (ids could be enumerated).
+    anonymous = Client()
+    base = f"/ingest/osmand/?lat=-14.07&lon=-72.31&timestamp={stamp(1)}"
+    before = Position.objects.count()
+    answers = [anonymous.get(base + "&id=ESC-A"),
+               anonymous.get(base + "&id=ESC-A&secret=wrong-secret-0123456789"),
+               anonymous.get(base + "&id=NO-SUCH-DEVICE")]  # fmt: skip
+    assert {a.status_code for a in answers} == {401}
+    assert {a.json()["reason"] for a in answers} == {"unauthorised"}
+    assert answers[0].json()["id"][0] == answers[2].json()["id"][0].replace("NO-SUCH-DEVICE",
+                                                                            "ESC-A")  # fmt: skip
+    assert Position.objects.count() == before
+    assert rejection_count("bad_secret") == 2 and rejection_count("unknown_device") == 1
 
-    directory.forget()
-    base = f"/ingest/osmand/?id=ESC-A&lat=-14.07&lon=-72.31&timestamp={stamp(1)}"
-    refused = tracker.get(base)
-    assert refused.status_code == 400 and refused.json()["reason"] == "bad_token"
-    assert tracker.get(base + "&token=s3cret-token").status_code == 200
+
+@pytest.mark.parametrize(
+    "how",
+    ["id_suffix", "secret_param", "token_param", "bearer", "path", "path_no_slash", "json"],
+)
+def test_the_secret_is_accepted_wherever_traccar_client_can_put_it(world, how) -> None:
+    anonymous = Client()
+    ts = stamp(1)
+    query = f"id=ESC-A&lat=-14.07&lon=-72.31&timestamp={ts}"
+    if how == "id_suffix":
+        response = anonymous.get(
+            f"/ingest/osmand/?{query.replace('ESC-A', 'ESC-A:' + TEST_SECRET)}"
+        )
+    elif how in ("secret_param", "token_param"):
+        response = anonymous.get(f"/ingest/osmand/?{query}&{how[:-6]}={TEST_SECRET}")
+    elif how == "bearer":
+        response = anonymous.get(f"/ingest/osmand/?{query}",
+                                 HTTP_AUTHORIZATION=f"Bearer {TEST_SECRET}")  # fmt: skip
+    elif how == "path":
+        response = anonymous.get(f"/ingest/osmand/{TEST_SECRET}/?{query}")
+    elif how == "path_no_slash":
+        response = anonymous.get(f"/ingest/osmand/{TEST_SECRET}?{query}")
+    else:
+        body = {"device_id": f"ESC-A:{TEST_SECRET}", "location": {
+            "timestamp": dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(),
+            "coords": {"latitude": -14.07, "longitude": -72.31}}}  # fmt: skip
+        response = anonymous.post("/ingest/osmand/", json.dumps(body),
+                                  content_type="application/json")  # fmt: skip
+    assert response.status_code == 200, response.content
     position = Position.objects.filter(device__unique_id="ESC-A").latest("fix_time")
-    assert "token" not in position.attributes
+    assert int(position.fix_time.timestamp()) == ts
+    assert "secret" not in position.attributes and "token" not in position.attributes
+
+
+def test_legacy_tracker_opt_out_accepts_without_secret_and_is_flagged(world, api_client) -> None:
+    from minewatch.tracking.services import fleet
+
+    device = Device.objects.get(unique_id="ESC-A")
+    fleet.save_device(actor=world.users["security_manager"], device=device,
+                      accepts_unauthenticated=True)  # fmt: skip
+    from minewatch.tracking.testing import reset_engines
+
+    reset_engines()
+    response = Client().get(f"/ingest/osmand/?id=ESC-A&lat=-14.07&lon=-72.31&timestamp={stamp(1)}")
+    assert response.status_code == 200
+    shown = api_client(world.users["security_manager"]).get(
+        f"/api/v1/devices/{device.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert shown.json()["accepts_unauthenticated"] is True
+    assert "forge" in shown.json()["authentication_warning"]
+
+
+def test_traccar_server_forward_authenticates_with_an_api_token(world) -> None:
+    from minewatch.core.services import get_or_create_token
+
+    body = json.dumps({"device": {"uniqueId": "TRK-A"}, "position": {
+        "fixTime": timezone.now().isoformat(), "latitude": -14.07, "longitude": -72.31}})  # fmt: skip
+    anonymous = Client()
+    assert anonymous.post("/ingest/traccar/", body, content_type="application/json"
+                          ).status_code == 401  # fmt: skip
+    manager = get_or_create_token(world.users["security_manager"])
+    ok = anonymous.post("/ingest/traccar/", body, content_type="application/json",
+                        HTTP_AUTHORIZATION=f"Token {manager}")  # fmt: skip
+    assert ok.status_code == 200, ok.content
+    other = get_or_create_token(world.users["b-manager"])  # another company's token
+    body_b = body.replace("TRK-A", "TRK-B")
+    assert anonymous.post("/ingest/traccar/", body_b, content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Token {manager}").status_code == 401  # fmt: skip
+    assert anonymous.post("/ingest/traccar/", body_b, content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Token {other}").status_code == 200  # fmt: skip
 
 
 def test_alarm_fix_stores_a_detection_and_publishes_it(
@@ -252,7 +327,8 @@ def test_concurrent_requests_share_one_batcher_and_hold_no_connection(transactio
     def send(key: str) -> None:
         start.wait(10)
         for k in range(3):
-            query = f"id={key}&lat=-14.1&lon=-72.3&timestamp={stamp(100 - k)}&speed=10"
+            query = (f"id={key}&lat=-14.1&lon=-72.3&timestamp={stamp(100 - k)}&speed=10"
+                     f"&secret={TEST_SECRET}")  # fmt: skip
             statuses.append(Client().get(f"/ingest/osmand/?{query}").status_code)
 
     def created(sender, connection, **kwargs) -> None:
@@ -283,3 +359,117 @@ def test_traccar_forward_with_nan_is_refused_naming_the_body(world, tracker) -> 
     assert response.status_code == 400
     assert "body" in response.json()
     assert Position.objects.count() == before
+
+
+def _fresh_convoy(world: Any, suffix: str) -> dict[str, str]:
+    """A new escort and cargo truck on route a with no fix yet (like the demo's live convoys)."""
+    from minewatch.tracking.services import fleet
+
+    user, site = world.users["security_manager"], world.sites["a1"]
+    keys = {}
+    members = []
+    for role, kind in (("escort", "escort"), ("cargo", "truck")):
+        vehicle = fleet.save_vehicle(actor=user, plate=f"{suffix}-{role[:3]}".upper(), kind=kind,
+                                     site=site)  # fmt: skip
+        device = fleet.save_device(actor=user, unique_id=f"{suffix}-{role}", vehicle=vehicle,
+                                   site=site, secret=TEST_SECRET)  # fmt: skip
+        keys[role] = device.unique_id
+        members.append((vehicle, role))
+    trip = fleet.save_trip(actor=user, reference=f"TRIP-{suffix}", route=world.routes["a"],
+                           site=site, departure_after=timezone.now() - dt.timedelta(hours=1),
+                           vehicles=members)  # fmt: skip
+    fleet.change_trip_status(trip, actor=user, to_status="en_route",
+                             at=timezone.now() - dt.timedelta(minutes=30))  # fmt: skip
+    from minewatch.tracking.testing import reset_engines
+
+    reset_engines()  # the on-commit signal that rebuilds engines never fires inside a test
+    return keys
+
+
+def test_stale_escort_does_not_stop_ingest(world, tracker) -> None:
+    # Issue #12 item 1: escort one fix at T, cargo 6 km away at T+1, T+2, T+130 (T = now-250 s).
+    # The split detector emitted {"distance_m": NaN}; the database refused it and every
+    # later batch answered 503.
+    keys = _fresh_convoy(world, "nan")
+    lat, lon = route_start(world, "a")
+    t = stamp(250)
+    sends = [(keys["escort"], 0, lat), (keys["cargo"], 1, lat + 0.06),
+             (keys["cargo"], 2, lat + 0.06), (keys["cargo"], 130, lat + 0.065)]  # fmt: skip
+    for key, offset, fix_lat in sends:
+        response = tracker.get(
+            f"/ingest/osmand/?id={key}&lat={fix_lat}&lon={lon}&timestamp={t + offset}&speed=20"
+        )
+        assert response.status_code == 200, response.content
+    assert Position.objects.filter(device__unique_id=keys["cargo"]).count() == 3
+    state = Device.objects.get(unique_id=keys["cargo"]).tracker_state.state
+    assert state["split_far"] is True  # the split detector did see the cargo far away
+    for detection in Detection.objects.filter(device__unique_id__in=keys.values()):
+        assert json.dumps(detection.details, allow_nan=False)
+    assert (
+        tracker.get(
+            f"/ingest/osmand/?id=TRK-A&lat={lat}&lon={lon}&timestamp={stamp(1)}"
+        ).status_code
+        == 200
+    )
+
+
+def test_one_unstorable_detection_does_not_fail_the_batch(world, caplog) -> None:
+    from minewatch.tracking.engine import Detection as EngineDetection
+    from minewatch.tracking.engines import directory, registry
+    from minewatch.tracking.services.ingest import save_detections
+
+    org_engine = registry.get(world.orgs["a"].pk)
+    devices = directory.lookup({"TRK-A", "ESC-A"})
+    at = timezone.now()
+    found = [
+        EngineDetection("overspeed", "TRK-A", None, at, -14.0, -72.0,
+                        {"speed_kmh": float("nan"), "limit_kmh": 60.0}),
+        EngineDetection("overspeed", "ESC-A", None, at, -14.0, -72.0, {"bad": {1, 2}}),
+        EngineDetection("alarm", "ESC-A", None, at, -14.0, -72.0, {"alarm": "sos"}),
+    ]  # fmt: skip
+    stored = save_detections(org_engine, found, devices)
+    assert [row.kind for row in stored] == ["overspeed", "alarm"]
+    assert Detection.objects.get(pk=stored[0].pk).details == {"speed_kmh": None, "limit_kmh": 60.0}
+    assert "detection not stored" in caplog.text
+
+
+def test_a_secret_never_reaches_the_rejection_samples_operators_read(world) -> None:
+    anonymous = Client()
+    too_fast = f"id=ESC-A:{TEST_SECRET}&lat=-14.07&lon=-72.31&timestamp={stamp(1)}&speed=500"
+    assert anonymous.get(f"/ingest/osmand/?{too_fast}").status_code == 400
+    broken = f"id=ESC-A:{TEST_SECRET}&lat=north&lon=-72.31&secret={TEST_SECRET}"
+    assert anonymous.get(f"/ingest/osmand/?{broken}").status_code == 400
+    counters = IngestRejection.objects.filter(reason__in=["speed_too_high", "malformed"],
+                                              device_key="ESC-A")  # fmt: skip
+    assert counters.count() == 2
+    for counter in counters:
+        assert TEST_SECRET not in counter.last_sample and "ESC-A:***" in counter.last_sample
+
+
+def test_a_detector_fault_in_one_organisation_does_not_refuse_the_batch(
+    world, monkeypatch, caplog
+) -> None:
+    # Fault injection: no detector is known to raise any more; if one ever does, the
+    # fixes of every device and the other organisations' detections must still be stored.
+    from minewatch.tracking.engine import Fix
+    from minewatch.tracking.engine import engine as engine_module
+    from minewatch.tracking.services.ingest import ingest_fixes
+
+    real = engine_module.run_detectors
+
+    def failing(engine, prepared):
+        if "TRK-A" in engine.device_keys:
+            raise RuntimeError("injected detector fault")
+        return real(engine, prepared)
+
+    monkeypatch.setattr(engine_module, "run_detectors", failing)
+    at = timezone.now() - dt.timedelta(seconds=5)
+    fixes = [Fix("TRK-A", at, -14.07, -72.31), Fix("TRK-B", at, -9.5, -77.5,
+                                                     attributes={"alarm": "tampering"})]  # fmt: skip
+    result = ingest_fixes(fixes, source="osmand", token=TEST_SECRET)
+    assert result.accepted == 2 and not result.rejected
+    assert (
+        Position.objects.filter(device__unique_id__in=["TRK-A", "TRK-B"], fix_time=at).count() == 2
+    )
+    assert Detection.objects.filter(device__unique_id="TRK-B", details__alarm="tampering").exists()
+    assert "injected detector fault" in caplog.text
