@@ -25,6 +25,7 @@ from minewatch.alarms.models import (
 )
 from minewatch.alerts.api.config import ConfigViewSet, owner
 from minewatch.core.api import TenantReadOnlyViewSet, TenantViewSetMixin, VisibleRelatedField
+from minewatch.core.serializers import WholeItemSerializerMixin
 from minewatch.geo.models import Site, Zone
 
 
@@ -92,7 +93,7 @@ class CameraObservationSerializer(serializers.ModelSerializer):
         return bool(record.snapshot)
 
 
-class CheckpointSerializer(serializers.ModelSerializer):
+class CheckpointSerializer(WholeItemSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Checkpoint
         fields = ["order", "code", "name", "offset_minutes", "tolerance_minutes", "lat", "lon"]

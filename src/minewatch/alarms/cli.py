@@ -37,12 +37,17 @@ def sia_receiver(
 def frigate(
     broker: Annotated[str, typer.Option(help="MQTT broker host:port.")] = "127.0.0.1:1883",
     prefix: Annotated[str, typer.Option(help="Frigate's MQTT topic prefix.")] = "frigate",
+    client_id: Annotated[
+        str, typer.Option(help="Fixed client id (persistent session; default per host).")
+    ] = "",
+    username: Annotated[str, typer.Option(envvar="MINEWATCH_MQTT_USERNAME")] = "",
+    password: Annotated[str, typer.Option(envvar="MINEWATCH_MQTT_PASSWORD")] = "",
 ) -> None:
     """Subscribe to Frigate's MQTT events and snapshots; intrusions become alerts."""
     from minewatch.cli.base import err, out, setup_django
 
     setup_django()
-    from minewatch.alarms.receivers import frigate_client
+    from minewatch.alarms.receivers import default_frigate_client_id, frigate_client
     from minewatch.core import live
 
     host, _, port_text = broker.rpartition(":")
@@ -50,7 +55,9 @@ def frigate(
         err.print(f"[red]--broker:[/red] expected host:port, got {broker!r}")
         raise typer.Exit(2)
     live.install()
-    client = frigate_client(host, int(port_text), prefix=prefix)
+    client = frigate_client(host, int(port_text), prefix=prefix,
+                            client_id=client_id or default_frigate_client_id(),
+                            username=username, password=password)  # fmt: skip
     out.print(f"listening to {prefix}/events on {broker}; Ctrl-C to stop")
     try:
         client.loop_forever(retry_first_connection=True)

@@ -5,13 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from minewatch.core.choices import Role
 from minewatch.core.models import Organisation
 from minewatch.core.tenancy import TenantModel
 from minewatch.geo.models import LAT_VALIDATORS, LON_VALIDATORS, Site, Zone
 
 USER = settings.AUTH_USER_MODEL
+
+
+def own_tours_filter(user: object) -> Q:
+    """A guard sees only its own tours and scans; the control room sees all."""
+    if getattr(user, "role", None) == Role.GUARD:
+        return Q(guard_id=getattr(user, "pk", None))
+    return Q()
 
 
 class AlarmPanel(TenantModel):
@@ -195,6 +204,7 @@ class TourRun(TenantModel):
     alerted_codes = models.JSONField(default=list, blank=True)
 
     tenant_site_field = "site"
+    role_filter = staticmethod(own_tours_filter)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -218,6 +228,7 @@ class CheckpointScan(TenantModel):
     status = models.CharField(max_length=16)
 
     tenant_site_field = "site"
+    role_filter = staticmethod(own_tours_filter)
 
     class Meta:
         ordering = ["-scanned_at", "-id"]

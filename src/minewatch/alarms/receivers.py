@@ -160,11 +160,28 @@ def on_frigate_message(topic: str, payload: bytes, prefix: str = "frigate") -> A
         return None
 
 
-def frigate_client(host: str, port: int, *, prefix: str = "frigate", client_id: str = "") -> Any:
-    """A paho-mqtt 2 client subscribed to Frigate's events and snapshots (call loop_forever)."""
+def default_frigate_client_id() -> str:
+    import socket
+
+    return f"minewatch-frigate-{socket.gethostname()}"[:64]
+
+
+def frigate_client(
+    host: str, port: int, *, prefix: str = "frigate", client_id: str = "", username: str = "",
+    password: str = "",
+) -> Any:  # fmt: skip
+    """A paho-mqtt 2 client subscribed to Frigate's events and snapshots (call loop_forever).
+
+    With a fixed ``client_id`` (the CLI always gives one) the session is persistent
+    (clean session off): the broker queues the events of a subscriber that is
+    restarting, as for the tracker worker (``docs/mqtt-broker.md``).
+    """
     import paho.mqtt.client as mqtt
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         clean_session=not client_id)  # fmt: skip
+    if username:
+        client.username_pw_set(username, password or None)
 
     def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         client.subscribe(frigate_topics(prefix))

@@ -30,7 +30,7 @@ def scan(request: HttpRequest) -> HttpResponse:
                                           lat=_float(request.POST.get("lat")),
                                           lon=_float(request.POST.get("lon")))  # fmt: skip
         except MineWatchError as exc:
-            messages.error(request, f"{exc.field}: {exc.message}")
+            messages.error(request, exc.text)
             return render(request, "alarms/scan.html", {"code": code}, status=400)
         messages.success(request, _("Checkpoint %(name)s recorded (%(status)s).") % {
             "name": result.checkpoint.name, "status": result.status})  # fmt: skip

@@ -25,6 +25,8 @@ class AlertSource(models.TextChoices):
     PANIC = "panic", _("Panic button")
     MANUAL = "manual", _("Raised by hand")
     EARLY_WARNING = "early_warning", _("Early warning (intelligence)")
+    INVENTORY = "inventory", _("Inventory and cargo integrity")
+    ACCOUNTABILITY = "accountability", _("Accountability (use of force, grievances, contractors)")
 
 
 class ContactKind(models.TextChoices):
@@ -81,6 +83,29 @@ KIND_LABELS = {
     "manual": _("Raised by hand"),
     "early_warning.site": _("Early warning near a site"),
     "early_warning.route": _("Early warning along a route"),
+    "inventory.trip_loss": _("Missing mass on a trip"),
+    "inventory.drift": _("Slow loss across trips"),
+    "inventory.seal": _("Seal discrepancy on arrival"),
+    "inventory.magazine": _("Explosives magazine discrepancy"),
+    "accountability.use_of_force": _("Use of force: firearm discharged or someone injured"),
+    "accountability.use_of_force_late": _("Use-of-force report late or missing"),
+    "accountability.grievance_overdue": _("Grievance deadline missed"),
+    "accountability.authorisation_expired": _("Contractor's SUCAMEC authorisation expired"),
+    "access.unknown_credential": _("Gate: unknown credential"),
+    "access.not_cleared": _("Gate: person not cleared"),
+    "access.not_assigned": _("Gate: person not assigned to this site"),
+    "access.outside_shift": _("Gate: outside the assigned shift"),
+    "access.anti_passback": _("Gate: in twice without out"),
+    "access.revoked_credential": _("Gate: revoked credential"),
+    "access.expired_credential": _("Gate: expired credential"),
+    "access.repeated_denials": _("Gate: repeated denials"),
+    "access.unplanned_vehicle": _("Gate: vehicle not planned or authorised"),
+    "access.after_hours_magazine": _("Explosives magazine entered after hours"),
+    "people.vetting_expiry": _("Vetting check expiring"),
+    "people.licence_expiry": _("SUCAMEC licence expiring"),
+    "people.training_expiry": _("Training expiring"),
+    "people.visitor_overstay": _("Visitor overstayed"),
+    "people.passenger_missing": _("Passenger missing at arrival"),
 }
 
 

@@ -95,8 +95,14 @@ def _history(context: Any, count: int = 48) -> int:
 
 
 def load(context: Any) -> None:
-    """Police contacts for every demo site and synthetic alert history."""
+    """Police contacts for every demo site, the outbox channels, synthetic alert history.
+
+    The e-mail and SMS channels point at the demo outbox before any alert is raised, so
+    no delivery fails for want of a channel (the outbox runs while the demo serves).
+    """
     contacts = _contacts(context)
+    smtp_port, sms_port = outbox_ports()
+    configure_outbox_channels(smtp_port=smtp_port, sms_port=sms_port)
     history = _history(context)
     context.summary.append(f"{contacts} police contacts, {history} synthetic resolved alerts")
 
@@ -180,7 +186,13 @@ class DemoOutbox:
             self._http.server_close()
 
 
-def configure_outbox_channels(outbox: DemoOutbox) -> int:
+def outbox_ports() -> tuple[int, int]:
+    """The demo outbox's SMTP and SMS ports (MINEWATCH_DEMO_SMTP_PORT / _SMS_PORT)."""
+    return (int(os.environ.get("MINEWATCH_DEMO_SMTP_PORT", DEMO_SMTP_PORT)),
+            int(os.environ.get("MINEWATCH_DEMO_SMS_PORT", DEMO_SMS_PORT)))  # fmt: skip
+
+
+def configure_outbox_channels(*, smtp_port: int, sms_port: int) -> int:
     """Point every organisation's e-mail and SMS channel at the outbox (by the demo's
     channel names; created when missing); returns how many organisations."""
     from minewatch.alerts.models import NotificationChannel
@@ -194,9 +206,9 @@ def configure_outbox_channels(outbox: DemoOutbox) -> int:
         if actor is None:
             continue
         wanted = (
-            (EMAIL_CHANNEL, "email", {"host": "127.0.0.1", "port": outbox.smtp_port,
+            (EMAIL_CHANNEL, "email", {"host": "127.0.0.1", "port": smtp_port,
                                       "sender": "alertas-demo@minewatch.local"}),
-            (SMS_CHANNEL, "sms", {"url": f"http://127.0.0.1:{outbox.sms_port}/sms"}),
+            (SMS_CHANNEL, "sms", {"url": f"http://127.0.0.1:{sms_port}/sms"}),
         )  # fmt: skip
         for name, kind, config in wanted:
             channel = NotificationChannel.objects.filter(
@@ -215,15 +227,14 @@ def simulators(context: Any, base_url: str) -> list[Callable[[], None]]:
     from django.conf import settings
 
     def start() -> None:
-        smtp_port = int(os.environ.get("MINEWATCH_DEMO_SMTP_PORT", DEMO_SMTP_PORT))
-        sms_port = int(os.environ.get("MINEWATCH_DEMO_SMS_PORT", DEMO_SMS_PORT))
+        smtp_port, sms_port = outbox_ports()
         directory = Path(settings.DATA_DIR) / "demo-outbox"
         try:
             outbox = DemoOutbox(directory, smtp_port=smtp_port, sms_port=sms_port).start()
         except (ImportError, OSError) as exc:
             logger.warning("demo outbox not started (%s): e-mail and SMS stay unconfigured", exc)
             return
-        count = configure_outbox_channels(outbox)
+        count = configure_outbox_channels(smtp_port=outbox.smtp_port, sms_port=outbox.sms_port)
         logger.info("demo outbox: SMTP 127.0.0.1:%s, SMS gateway 127.0.0.1:%s for %s "
                     "organisations; messages in %s", outbox.smtp_port, outbox.sms_port, count,
                     directory)  # fmt: skip

@@ -15,19 +15,20 @@ from minewatch.alerts.choices import (
     DeliveryStatus,
 )
 from minewatch.alerts.models import Alert, DeliveryAttempt
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.geo.filtersets import BBoxFilter
 
 
-class AlertFilterSet(django_filters.FilterSet):
+class AlertFilterSet(MineWatchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
     source = django_filters.MultipleChoiceFilter(choices=AlertSource.choices)
     kind = django_filters.CharFilter()
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     severity_min = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
     raised_after = django_filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
     raised_before = django_filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")
     is_open = django_filters.BooleanFilter(method="filter_open", label="not resolved")
-    incident = django_filters.NumberFilter(field_name="incident_id")
+    incident = IdFilter(field_name="incident_id")
     bbox = BBoxFilter()
     q = django_filters.CharFilter(method="search", label="search")
 
@@ -50,8 +51,8 @@ class AlertFilterSet(django_filters.FilterSet):
         return queryset.filter(condition)
 
 
-class DeliveryAttemptFilterSet(django_filters.FilterSet):
-    alert = django_filters.NumberFilter(field_name="alert_id")
+class DeliveryAttemptFilterSet(MineWatchFilterSet):
+    alert = IdFilter(field_name="alert_id")
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
     channel = django_filters.MultipleChoiceFilter(
         field_name="channel_kind", choices=ChannelKind.choices

@@ -63,3 +63,25 @@ def summarise_by_site_and_month(alerts: QuerySet) -> list[dict[str, Any]]:
     for key in sorted(groups, key=lambda k: (k[1], k[0] or 0)):
         result.append({**groups[key], **{name: _summary(values[key][name]) for name in METRICS}})
     return result
+
+
+def visible_checklists(user: Any, *, alert: Any = None, incident: Any = None) -> QuerySet:
+    """The checklists of an alert, or of an incident (its own and its alerts'), that ``user``
+    may see, with their protocol, steps and who ticked them."""
+    from django.db.models import Prefetch, Q
+
+    from minewatch.alerts.models import ChecklistItem, ProtocolChecklist
+    from minewatch.core.tenancy import restrict
+
+    checklists = restrict(ProtocolChecklist.objects.all(), user)
+    if incident is not None:
+        checklists = checklists.filter(Q(incident=incident) | Q(alert__incident=incident))
+    else:
+        checklists = checklists.filter(alert=alert)
+    items = ChecklistItem.objects.select_related("ticked_by").order_by("order")
+    return (
+        checklists.select_related("protocol", "alert")
+        .prefetch_related(Prefetch("items", items))
+        .order_by("started_at", "pk")
+        .distinct()
+    )

@@ -235,12 +235,57 @@ MAX_DETECTION_AGE = dt.timedelta(hours=2)
 
 def raise_alert_from_incident(event: Event) -> list[Any]:
     """Run a reported incident through the rules (e.g. severity ≥ 4 → alert)."""
+    from minewatch.alerts.models import Alert
     from minewatch.alerts.services.alerts import raise_alert
 
     item = incident_input(event)
     if item.occurred_at < timezone.now() - MAX_INCIDENT_AGE:
         return []
+    if Alert.objects.filter(incident_id=item.incident_id).exists():
+        # Created from an alert: the operator has it already, with its checklist; a second
+        # alert would page everyone again and give the dossier every step twice.
+        return []
     return raise_alert(item)
+
+
+def on_events(batch: list[Event]) -> None:
+    """The batch form of :func:`on_event`: the detections of one ``publish_many`` (an access
+    event batch) go through the rules together; other events one by one."""
+    detections = []
+    for event in batch:
+        if event.organisation_id is not None and event.name.startswith("detection."):
+            detections.append(event)
+        else:
+            on_event(event)
+    if detections:
+        raise_alerts_from_detections(detections)
+
+
+def raise_alerts_from_detections(batch: list[Event]) -> list[list[Any]]:
+    """:func:`raise_alert_from_detection` for many: journalled in one insert when the intake
+    runs, else raised in one batch of the rules."""
+    from minewatch.alerts.services.batch import raise_alerts
+    from minewatch.core.errors import MineWatchError
+
+    items = []
+    oldest = timezone.now() - MAX_DETECTION_AGE
+    for event in batch:
+        try:
+            item = detection_input(event)
+        except (MineWatchError, TypeError, ValueError) as exc:
+            logger.warning("detection event %s dropped: %s", event.name, exc)
+            continue
+        if item.occurred_at >= oldest:
+            items.append(item)
+    if not items:
+        return []
+    from minewatch.alerts.services.intake import running_intake
+
+    intake = running_intake()
+    if intake is not None:  # raised with others in the intake's next batch
+        intake.submit_many(items)
+        return [[] for _item in items]
+    return raise_alerts(items)
 
 
 def raise_alert_from_detection(event: Event) -> list[Any]:
@@ -304,4 +349,4 @@ def connect() -> None:
         signal.connect(on_rule_changed, sender=AlertRule, dispatch_uid=f"alerts-rules-{id(signal)}")
     for name, through in (("sites", AlertRule.sites.through), ("zones", AlertRule.zones.through)):
         m2m_changed.connect(on_rule_changed, sender=through, dispatch_uid=f"alerts-rule-{name}")
-    events.subscribe(on_event)
+    events.subscribe(on_event, many=on_events)

@@ -24,6 +24,12 @@ def make_input(site: Any, **values: Any) -> AlertInput:
     return AlertInput(**defaults)
 
 
+def restore_world(world: Any) -> None:
+    """After the test world is restored from its snapshot: no rules cached from an earlier test
+    (``enabled_rules`` keeps them five seconds; a build used to take longer than that)."""
+    services.rules.forget_cached_rules()
+
+
 def extend_world(world: Any) -> None:
     """One alert with a checklist and deliveries per company, a police contact per company."""
     for key, manager in (("a1", world.users["security_manager"]), ("b1", world.users["b-manager"])):

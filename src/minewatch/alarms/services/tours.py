@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minewatch.alarms.engine import tours as engine
 from minewatch.alarms.models import Checkpoint, CheckpointScan, PatrolRoute, TourRun
@@ -54,11 +55,7 @@ def save_route(
         target.full_clean()
         target.save()
         if checkpoints is not None:
-            target.checkpoints.all().delete()
-            for order, data in enumerate(checkpoints):
-                Checkpoint.objects.create(
-                    route=target, order=order, **{k: v for k, v in data.items() if k != "order"}
-                )
+            _replace_checkpoints(target, checkpoints)
             try:
                 engine_route(target)
             except ValueError as exc:
@@ -66,6 +63,32 @@ def save_route(
         audit.record(actor=actor, action=AuditAction.UPDATE if route else AuditAction.CREATE,
                      instance=target, before=before, after=audit.snapshot(target))  # fmt: skip
     return target
+
+
+def _replace_checkpoints(route: PatrolRoute, checkpoints: list[dict[str, Any]]) -> None:
+    """Make ``checkpoints`` (in walking order) the route's; a checkpoint keeps its row by code.
+
+    Scans point at their checkpoint (the tour history), so a checkpoint that a
+    guard has scanned cannot be dropped from the route; it is refused by name.
+    """
+    existing = {checkpoint.code: checkpoint for checkpoint in route.checkpoints.all()}
+    codes = {data.get("code") for data in checkpoints}
+    dropped = [checkpoint for code, checkpoint in existing.items() if code not in codes]
+    scanned = sorted(c.code for c in dropped if c.scans.exists())
+    if scanned:
+        raise InvalidInput(
+            _("checkpoint(s) %(codes)s already have scans and cannot be removed from the route")
+            % {"codes": ", ".join(scanned)},
+            field="checkpoints",
+        )
+    Checkpoint.objects.filter(pk__in=[c.pk for c in dropped]).delete()
+    for order, data in enumerate(checkpoints):
+        values = {k: v for k, v in data.items() if k != "order"}
+        checkpoint = existing.get(data.get("code")) or Checkpoint(route=route)
+        checkpoint.order = order
+        for name, value in values.items():
+            setattr(checkpoint, name, value)
+        checkpoint.save()
 
 
 def start_tour(

@@ -135,3 +135,38 @@ def test_frigate_event_and_snapshot_through_mosquitto_make_one_alert_with_its_pi
         listener.disconnect()
     alert = Alert.objects.get(kind="camera.intrusion")
     assert alert.occurrences == 1 and alert.snapshot.read() == jpeg
+
+
+@pytest.mark.mqtt
+def test_frigate_event_published_while_the_subscriber_is_down_arrives_after_restart(
+    site_with_panel, mqtt_broker
+) -> None:
+    """The sibling of issue #12 item 3: a fixed client id and a persistent session."""
+    import paho.mqtt.client as mqtt
+
+    host, port = mqtt_broker
+    prefix, client_id = f"frigate-h1-{time.time_ns()}", f"minewatch-frigate-h1-{time.time_ns()}"
+    first = frigate_client(host, port, prefix=prefix, client_id=client_id)
+    first.loop_start()
+    assert wait_for(lambda: first.is_connected())
+    time.sleep(0.5)  # the subscription is in place
+    first.loop_stop()
+    first.disconnect()
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    publisher.connect(host, port)
+    publisher.loop_start()
+    publisher.publish(f"{prefix}/events", frigate_message("garita", event_id="down-1"),
+                      qos=1).wait_for_publish(5)  # fmt: skip
+    publisher.loop_stop()
+    publisher.disconnect()
+    again = frigate_client(host, port, prefix=prefix, client_id=client_id)
+    again.loop_start()
+    try:
+        assert wait_for(lambda: CameraObservationRecord.objects.filter(event_id="down-1").exists())
+    finally:
+        again.loop_stop()
+        again.disconnect()
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                              clean_session=True)  # fmt: skip
+        cleaner.connect(host, port)
+        cleaner.disconnect()

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -25,6 +26,7 @@ from minewatch.alerts.models import (
     ProtocolChecklist,
     ResponseProtocol,
 )
+from minewatch.alerts.services.alerts import allowed_actions
 from minewatch.core.api import TenantViewSetMixin, VisibleRelatedField
 from minewatch.geo.models import Site
 
@@ -82,6 +84,8 @@ class AlertSerializer(serializers.ModelSerializer):
     source_display = serializers.CharField(source="get_source_display", read_only=True)
     severity = serializers.IntegerField(min_value=1, max_value=5)
     kind = serializers.CharField(max_length=64, required=False, default="manual")
+    actions = serializers.SerializerMethodField()
+    snapshot = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
@@ -92,13 +96,30 @@ class AlertSerializer(serializers.ModelSerializer):
                   "police_notified_at", "resolved_at", "resolved_by", "resolution_note",
                   "occurrences", "last_occurred_at", "dedup_key", "rule", "policy", "policy_name",
                   "next_escalation_at", "steps_fired", "incident", "snapshot", "is_synthetic",
-                  "times"]  # fmt: skip
+                  "times", "actions"]  # fmt: skip
         read_only_fields = [f for f in fields if f not in (
             "kind", "title", "description", "severity", "threat", "incident_type", "site",
             "subject_type", "subject_key", "lat", "lon", "place")]  # fmt: skip
 
     def get_times(self, alert: Alert) -> dict[str, float | None]:
         return queries.alert_times(alert)
+
+    def get_actions(self, alert: Alert) -> list[str]:
+        """What the state machine lets an operator do now (``ack``, ``escalate``, ``resolve``)."""
+        return allowed_actions(alert)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_snapshot(self, alert: Alert) -> str | None:
+        """Where the API serves the camera snapshot, or None without one.
+
+        The stored file lives under the private data directory, which no URL serves: the
+        file field's own ``url`` (``alerts/snapshots/...jpg``) is a 404.
+        """
+        if not alert.snapshot:
+            return None
+        url = reverse("alert-snapshot", args=[alert.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
     def get_kind_display(self, alert: Alert) -> str:
         return kind_label(alert.kind)
@@ -163,6 +184,9 @@ class PanicSerializer(serializers.Serializer):
     lon = serializers.FloatField(min_value=-180, max_value=180)
     site = VisibleRelatedField(queryset=Site.objects.all(), required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    accuracy_m = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=100_000
+    )
     at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
@@ -243,12 +267,14 @@ class AlertViewSet(TenantViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnl
     @extend_schema(request=dict, responses=dict)
     @action(detail=True, methods=["post"], url_path="create-incident")
     def create_incident(self, request: Request, pk: str | None = None) -> Response:
-        """Report an incident prefilled from the alert (fields in the body override) and link it."""
+        """Report an incident prefilled from the alert (fields in the body override) and link it.
+
+        ``incident_type`` defaults to the one the alert suggests; required when it suggests none.
+        """
         from minewatch.incidents.api import IncidentSerializer
 
         alert = self.get_object()
-        body = IncidentSerializer(data={"incident_type": alert.incident_type or "unauthorised_access",
-                                        **request.data}, context=self.get_serializer_context(),
+        body = IncidentSerializer(data=request.data, context=self.get_serializer_context(),
                                   partial=True)  # fmt: skip
         body.is_valid(raise_exception=True)
         incident = services.create_incident_from_alert(alert, actor=request.user,

@@ -17,6 +17,7 @@ from minewatch.alerts.models import (
 from minewatch.core.api import TenantViewSetMixin, VisibleRelatedField
 from minewatch.core.errors import InvalidInput
 from minewatch.core.models import User
+from minewatch.core.serializers import WholeItemSerializerMixin
 from minewatch.geo.models import Site, Zone
 
 
@@ -53,7 +54,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
                                   organisation=instance.organisation, rule=instance, **validated)  # fmt: skip
 
 
-class EscalationStepSerializer(serializers.ModelSerializer):
+class EscalationStepSerializer(WholeItemSerializerMixin, serializers.ModelSerializer):
     users = VisibleRelatedField(queryset=User.objects.all(), many=True, required=False)
     contacts = VisibleRelatedField(queryset=Contact.objects.all(), many=True, required=False)
     channels = serializers.ListField(child=serializers.CharField(max_length=10))

@@ -330,9 +330,11 @@ def send_email(
     username: str | None = None,
     password: str | None = None,
     attempt_number: int = 1,
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
 ) -> DeliveryAttempt:
     """Send one plain-text e-mail over SMTP; one try, never raises.
 
+    ``attachments`` are ``(file name, bytes, MIME type)`` (the monthly report's PDF).
     Temporary SMTP errors (4xx), timeouts and connection errors are retryable.
     """
     if not recipients:
@@ -340,6 +342,9 @@ def send_email(
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
     message.set_content(body)
+    for filename, content, mime_type in attachments:
+        maintype, _slash, subtype = mime_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     target = ",".join(recipients)
     started = _now()
     try:

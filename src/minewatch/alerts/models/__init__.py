@@ -15,6 +15,7 @@ from minewatch.alerts.models.config import (
     RuleSlot,
     RuleState,
 )
+from minewatch.alerts.models.intake import IntakeEntry
 from minewatch.alerts.models.protocols import (
     ChecklistItem,
     ProtocolChecklist,
@@ -32,6 +33,7 @@ __all__ = [
     "EscalationFiring",
     "EscalationPolicy",
     "EscalationStep",
+    "IntakeEntry",
     "NotificationChannel",
     "ProtocolChecklist",
     "ProtocolStep",

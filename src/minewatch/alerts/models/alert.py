@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from minewatch.alerts.choices import (
@@ -21,6 +22,7 @@ from minewatch.alerts.models.config import (
     EscalationStep,
     NotificationChannel,
 )
+from minewatch.core.choices import Role
 from minewatch.core.models import Organisation
 from minewatch.core.tenancy import TenantModel
 from minewatch.geo.models import LAT_VALIDATORS, LON_VALIDATORS, Site, Zone
@@ -110,6 +112,13 @@ class Alert(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @classmethod
+    def role_filter(cls, user: object) -> Q:
+        """A guard sees the alerts it raised (its panic button); the control room all."""
+        if getattr(user, "role", None) == Role.GUARD:
+            return Q(raised_by_id=getattr(user, "pk", None))
+        return Q()
 
 
 class AlertStatusChange(models.Model):

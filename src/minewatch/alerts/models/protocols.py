@@ -111,3 +111,10 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def role_label(self) -> str:
+        """The role that does the step, in words (the stored value is the role's code)."""
+        from minewatch.core.choices import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else self.role

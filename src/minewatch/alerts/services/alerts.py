@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from minewatch.alerts.choices import NOT_RESOLVED, AlertSource, AlertStatus
 from minewatch.alerts.models import Alert, AlertRule, AlertStatusChange
 from minewatch.alerts.services import batch, escalation, rules
 from minewatch.alerts.services.batch import publish_alert
+from minewatch.alerts.services.police import note_police_notified
 from minewatch.alerts.services.rules import AlertInput
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
@@ -30,6 +33,22 @@ ALLOWED = {
     AlertStatus.ESCALATED: {AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED, AlertStatus.RESOLVED},
     AlertStatus.RESOLVED: set(),
 }
+# The operator's verbs (API actions, console buttons) and the status each one leads to.
+ACTION_STATUS = {
+    "ack": AlertStatus.ACKNOWLEDGED,
+    "escalate": AlertStatus.ESCALATED,
+    "resolve": AlertStatus.RESOLVED,
+}
+
+
+def allowed_actions(alert: Alert) -> list[str]:
+    """The operator's verbs the state machine accepts for ``alert`` now.
+
+    The console and API clients ask this instead of deciding from the status: an
+    escalated alert may still be acknowledged (that stops the ladder before the police).
+    """
+    allowed = ALLOWED[AlertStatus(alert.status)]
+    return [name for name, status in ACTION_STATUS.items() if status in allowed]
 
 
 def _require(actor: Any, capability: str, what: str) -> None:
@@ -69,21 +88,63 @@ def raise_alert(
     return batch.raise_alerts([item], actor=actor, now=now)[0]
 
 
+def site_near(actor: Any, lat: float | None, lon: float | None) -> tuple[Any, float] | None:
+    """The nearest site ``actor`` may see within the ``alert_site_radius_m`` setting, and how
+    far (metres); None without a position or beyond it."""
+    if lat is None or lon is None:
+        return None
+    from minewatch.core.tenancy import restrict
+    from minewatch.geo.models import Site
+    from minewatch.geo.queries import nearest_site
+
+    radius_m = float(settings.TUNABLES["alert_site_radius_m"])
+    return nearest_site(restrict(Site.objects.all(), actor), lat, lon, max_distance_m=radius_m)
+
+
+def panic_text(actor: Any, *, lat: float, lon: float, site: Any, distance_m: float | None,
+               accuracy_m: float | None, note: str) -> tuple[str, str]:  # fmt: skip
+    """Title and description of a panic alert in the active language (the caller picks it)."""
+    title = _("Panic button: %(name)s") % {"name": actor.get_full_name() or actor.username}
+    if site is None:
+        where = _("Panic pressed at %(lat).5f, %(lon).5f, near no site.") % {
+            "lat": lat, "lon": lon}  # fmt: skip
+    elif distance_m is None or distance_m < 1:
+        where = _("Panic pressed at %(site)s.") % {"site": site.name}
+    else:
+        where = _("Panic pressed %(distance)d m from %(site)s.") % {
+            "distance": round(distance_m), "site": site.name}  # fmt: skip
+    if accuracy_m is not None:
+        where += " " + _("Position accuracy: ±%(accuracy)d m.") % {"accuracy": round(accuracy_m)}
+    return title[:200], "\n".join(part for part in (where, note.strip()) if part)
+
+
 def raise_panic(
     *, actor: Any, lat: float, lon: float, site: Any = None, note: str = "",
-    at: dt.datetime | None = None,
+    accuracy_m: float | None = None, at: dt.datetime | None = None,
 ) -> Alert:  # fmt: skip
     """A person pressed panic: always an alert (severity 5); a second press within two minutes
-    by the same person folds into the first."""
+    by the same person folds into the first.
+
+    Without a site the nearest one the person may see (within the ``alert_site_radius_m``
+    setting) is attached, so the site's ladder and police are used.
+    """
     _require(actor, "report_incident", "raise a panic alert")
-    if actor.organisation_id is None and site is None:
-        raise InvalidInput("your user belongs to no organisation", field="organisation")
     from minewatch.geo.services import validated_point
 
     lat, lon = validated_point(lat, lon, country=site.country if site else "PE")
+    distance_m = None
+    if site is None and (found := site_near(actor, lat, lon)) is not None:
+        site, distance_m = found
+    if actor.organisation_id is None and site is None:
+        raise InvalidInput("your user belongs to no organisation", field="organisation")
     now = timezone.now()
     at = at or now
     organisation_id = site.organisation_id if site else actor.organisation_id
+    # Stored in the server's language (MINEWATCH_LANGUAGE, Spanish by default) like every
+    # alert text the operators, e-mails and SMS read; not in the guard's phone language.
+    with translation.override(settings.LANGUAGE_CODE):
+        title, description = panic_text(actor, lat=lat, lon=lon, site=site, distance_m=distance_m,
+                                        accuracy_m=accuracy_m, note=note)  # fmt: skip
     with transaction.atomic():
         recent = Alert.objects.select_for_update(of=("self",)).filter(
             organisation_id=organisation_id, source=AlertSource.PANIC, subject_key=actor.username,
@@ -103,8 +164,8 @@ def raise_panic(
             return recent
         item = AlertInput(
             organisation_id=organisation_id, kind="panic", severity=5, source=AlertSource.PANIC,
-            occurred_at=at, title=f"Botón de pánico: {actor.get_full_name() or actor.username}",
-            description=note, site_id=site.pk if site else None, subject_type="user",
+            occurred_at=at, title=title, description=description,
+            site_id=site.pk if site else None, subject_type="user",
             subject_key=actor.username, lat=lat, lon=lon,
         )  # fmt: skip
         return open_alert(item, actor=actor, now=now)
@@ -114,6 +175,8 @@ def raise_manual_alert(*, actor: Any, now: dt.datetime | None = None, **values: 
     """An operator raises an alert by hand (no rule, no folding)."""
     _require(actor, "operate", "raise alerts")
     site = values.pop("site", None)
+    if site is None and (found := site_near(actor, values.get("lat"), values.get("lon"))):
+        site = found[0]
     organisation_id = site.organisation_id if site else actor.organisation_id
     if organisation_id is None:
         raise InvalidInput("your user belongs to no organisation", field="organisation")
@@ -224,8 +287,8 @@ def record_police_notified(
         if at < locked.raised_at:
             raise InvalidInput("cannot be before the alert was raised", field="at")
         before = audit.snapshot(locked)
-        locked.police_notified_at = min(locked.police_notified_at or at, at)
-        locked.save(update_fields=["police_notified_at", "updated_at"])
+        note_police_notified({locked.pk: at}, actor=actor, note=note)
+        locked.refresh_from_db(fields=["police_notified_at", "updated_at"])
         audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
                      after=audit.snapshot(locked), note=note or "police notified")  # fmt: skip
         publish_alert(locked, "alert.police_notified")
@@ -233,7 +296,11 @@ def record_police_notified(
 
 
 def create_incident_from_alert(alert: Alert, *, actor: Any, **overrides: Any) -> Any:
-    """Report an incident prefilled from the alert (type, time, place, severity) and link both."""
+    """Report an incident prefilled from the alert (type, time, place, severity) and link both.
+
+    The type is the alert's (its rule's, or what its kind suggests); the operator may name
+    another in ``overrides``, and must when the alert suggests none.
+    """
     from minewatch.incidents.services import report_incident
 
     if alert.incident_id is not None:
@@ -242,8 +309,13 @@ def create_incident_from_alert(alert: Alert, *, actor: Any, **overrides: Any) ->
         )
     lat = alert.lat if alert.lat is not None else getattr(alert.site, "lat", None)
     lon = alert.lon if alert.lon is not None else getattr(alert.site, "lon", None)
+    if not (overrides.get("incident_type") or alert.incident_type):
+        # No silent default (it used to be "unauthorised_access", an internal threat).
+        raise InvalidInput(
+            "this alert suggests no incident type: choose one", field="incident_type"
+        )
     values = {
-        "incident_type": alert.incident_type or "unauthorised_access", "title": alert.title,
+        "incident_type": alert.incident_type, "title": alert.title,
         "occurred_at": alert.raised_at, "lat": lat, "lon": lon, "site": alert.site,
         "severity": alert.severity, "location_description": alert.place,
         "narrative": f"{alert.description}\n\nAlerta {alert.reference} ({alert.kind}).".strip(),
@@ -257,6 +329,8 @@ def create_incident_from_alert(alert: Alert, *, actor: Any, **overrides: Any) ->
         locked.incident = incident
         locked.save(update_fields=["incident", "updated_at"])
         locked.checklists.filter(incident__isnull=True).update(incident=incident)
+        if locked.police_notified_at is not None:  # an override may have named a later time
+            note_police_notified({locked.pk: locked.police_notified_at}, actor=actor)
         audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
                      after=audit.snapshot(locked), note=f"incident {incident.reference} created")  # fmt: skip
         publish_alert(locked, "alert.incident_linked", incident_id=incident.pk)

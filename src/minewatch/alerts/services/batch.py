@@ -35,6 +35,7 @@ from django.utils import timezone
 from minewatch.alerts.choices import NOT_RESOLVED, DeliveryStatus
 from minewatch.alerts.engine import escalation as ladder_engine
 from minewatch.alerts.engine import rules as engine
+from minewatch.alerts.engine.suggestions import suggestion_for
 from minewatch.alerts.models import (
     Alert,
     AlertRule,
@@ -56,12 +57,14 @@ from minewatch.alerts.services.bulk import (
     write_turn,
 )
 from minewatch.alerts.services.delivery import notify_queued
+from minewatch.alerts.services.police import note_police_notified
 from minewatch.alerts.services.rules import AlertInput
-from minewatch.core import audit
+from minewatch.core import audit, ledger
 from minewatch.core.choices import AuditAction
 from minewatch.core.events import Event, publish
 from minewatch.core.models import AuditEntry
 from minewatch.geo.models import Site
+from minewatch.incidents import taxonomy
 
 logger = logging.getLogger("minewatch.alerts")
 
@@ -81,7 +84,7 @@ class BatchReads(escalation.LadderReads):
     def __init__(self) -> None:
         super().__init__()
         self._sites: dict[int, Site] = {}
-        self._protocols: dict[tuple[int, str], tuple[ResponseProtocol | None, list]] = {}
+        self._protocols: dict[tuple[int, str, str], tuple[ResponseProtocol | None, list]] = {}
 
     def load_sites(self, site_ids: set[int]) -> None:
         missing = site_ids - set(self._sites)
@@ -94,15 +97,27 @@ class BatchReads(escalation.LadderReads):
         self.load_sites({site_id})
         return self._sites.get(site_id)
 
-    def protocol(self, organisation_id: int, incident_type: str) -> tuple[Any, list]:
-        """The protocol of an incident type and its steps, or ``(None, [])``."""
-        from minewatch.alerts.services.protocols import protocol_for
+    def protocol(self, organisation_id: int, kind: str, incident_type: str) -> tuple[Any, list]:
+        """The protocol an alert of this kind and type gets, and its steps."""
+        from minewatch.alerts.services.protocols import protocol_code_for_alert, protocol_for
 
-        key = (organisation_id, incident_type)
+        code = protocol_code_for_alert(kind, incident_type)
+        key = (organisation_id, code, incident_type)
         if key not in self._protocols:
-            protocol = protocol_for(organisation_id, incident_type) if incident_type else None
+            protocol = protocol_for(organisation_id, incident_type, code=code) if code else None
             self._protocols[key] = (protocol, list(protocol.steps.all()) if protocol else [])
         return self._protocols[key]
+
+
+def suggested_threat_and_type(item: AlertInput, rule: AlertRule | None) -> tuple[str, str]:
+    """The alert's threat and incident type: the detection's, else the rule's, else what its
+    kind suggests (``alerts.engine.suggestions``); the threat follows from the type."""
+    incident_type = (item.incident_type or (rule.incident_type if rule else "")
+                     or suggestion_for(item.kind).incident_type)  # fmt: skip
+    threat = item.threat or (rule.threat if rule else "")
+    if not threat and incident_type in taxonomy.TYPES_BY_CODE:
+        threat = taxonomy.TYPES_BY_CODE[incident_type].threat
+    return threat, incident_type
 
 
 def build_alert(
@@ -111,12 +126,12 @@ def build_alert(
 ) -> Alert:  # fmt: skip
     """A new alert in memory (not saved), with its escalation policy chosen."""
     user = actor if getattr(actor, "is_authenticated", False) else None
+    threat, incident_type = suggested_threat_and_type(item, rule)
     alert = Alert(
         organisation_id=item.organisation_id, reference=new_reference(item.occurred_at),
         source=item.source, kind=item.kind, title=(item.title or item.kind)[:200],
         description=item.description, severity=(rule and rule.alert_severity) or item.severity,
-        threat=item.threat or (rule.threat if rule else ""),
-        incident_type=item.incident_type or (rule.incident_type if rule else ""),
+        threat=threat, incident_type=incident_type,
         site_id=item.site_id, zone_id=item.zone_id, subject_type=item.subject_type,
         subject_key=item.subject_key, lat=item.lat, lon=item.lon, place=item.place,
         raised_at=item.occurred_at, raised_by=user, rule=rule, rule_alert_key=rule_alert_key,
@@ -182,6 +197,9 @@ def store_new_alerts(
             fired_steps[position].append(index)
         alert.next_escalation_at = plan.next_due_at_utc
     insert_instances(Alert, alerts)
+    # An alert raised for an incident that reached the police at once: the incident knows too.
+    note_police_notified({a.pk: a.police_notified_at for a in alerts
+                          if a.incident_id and a.police_notified_at})  # fmt: skip
     insert_values(AlertStatusChange, [
         {"alert_id": a.pk, "from_status": "", "to_status": a.status, "actor_id": user_id,
          "note": "", "at": now}
@@ -203,7 +221,7 @@ def store_new_alerts(
     checklists: list[dict[str, Any]] = []
     checklist_steps: list[tuple[Alert, list]] = []
     for alert in alerts:
-        protocol, steps = reads.protocol(alert.organisation_id, alert.incident_type)
+        protocol, steps = reads.protocol(alert.organisation_id, alert.kind, alert.incident_type)
         if protocol is None:
             continue
         checklists.append({
@@ -229,7 +247,9 @@ def store_new_alerts(
                 "notifies_police": step.notifies_police, "due_at": due_at,
             })  # fmt: skip
     insert_values(ChecklistItem, items)
-    insert_values(AuditEntry, [_audit_values(actor, alert) for alert in alerts])
+    insert_values(
+        AuditEntry, ledger.chain_values([_audit_values(actor, alert) for alert in alerts])
+    )
     for position, alert in enumerate(alerts):
         publish_alert(alert, "alert.raised", steps_fired=fired_steps[position])
 
@@ -247,14 +267,19 @@ def _lock_states(rule_ids: list[int]) -> dict[int, RuleState]:
 
 
 def raise_alerts(
-    items: Sequence[AlertInput], *, actor: Any = None, now: dt.datetime | None = None
+    items: Sequence[AlertInput],
+    *,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+    strict: bool = False,
 ) -> list[list[Alert]]:
     """Run detections through their organisations' rules in one transaction.
 
     Returns, for each detection, the alerts it opened or folded into (see
     ``raise_alert``). When the batch fails as a whole (e.g. one detection names a site
     that was just deleted), each detection is retried alone, so one bad detection never
-    loses the others; a single detection's error is raised.
+    loses the others; a single detection's error is raised. ``strict=True`` raises the
+    batch's error instead (the durable intake retries and records failures itself).
     """
     if not items:
         return []
@@ -262,7 +287,7 @@ def raise_alerts(
         with write_turn(), transaction.atomic():
             return _raise_many(list(items), actor=actor, now=now or timezone.now())
     except Exception:
-        if len(items) == 1:
+        if len(items) == 1 or strict:
             raise
         logger.exception("a batch of %s detections failed; retrying them one by one", len(items))
     results: list[list[Alert]] = []

@@ -133,18 +133,72 @@ EARLY_WARNING_RULE = (
     "",
 )
 
-# Default rules for a new organisation: (name, kinds, sources, min severity, dedup minutes).
+# Loss findings of the inventory app (missing mass, slow loss, seals): every one, a day
+# of de-duplication per lot or series.
+INVENTORY_RULE = ("Integridad de carga e inventario", [], ["inventory"], 2, 1440, "")
+# Accountability (use of force, grievance deadlines, contractor authorisations): every one,
+# one alert per record and deadline (the accountability app de-duplicates), sent to the
+# security manager first (ACCOUNTABILITY_LADDER), not to the operator on shift.
+ACCOUNTABILITY_RULE = (
+    "Rendición de cuentas (uso de la fuerza, reclamos, contratistas)",
+    [],
+    ["accountability"],
+    1,
+    1,
+    "",
+)
+ACCOUNTABILITY_LADDER = (
+    "Rendición de cuentas",
+    ["accountability.*"],
+    (
+        ("Jefe de seguridad", ["security_manager"], ["inapp", "email"], 86400, False),
+        ("Administración", ["admin"], ["inapp", "email"], 0, False),
+    ),
+)
+
+
+def seed_accountability(organisation_id: int, registry: Any) -> None:
+    """The accountability rule and its ladder for one organisation (once)."""
+    rule_model = registry.get_model("alerts", "AlertRule")
+    name, kinds, sources, severity, dedup, incident_type = ACCOUNTABILITY_RULE
+    if rule_model.objects.filter(organisation_id=organisation_id, name=name).exists():
+        return
+    policy_name, policy_kinds, steps = ACCOUNTABILITY_LADDER
+    policy = registry.get_model("alerts", "EscalationPolicy").objects.create(
+        organisation_id=organisation_id, name=policy_name, kinds=policy_kinds
+    )
+    step_model = registry.get_model("alerts", "EscalationStep")
+    for order, (step_name, roles, channels, wait_s, police) in enumerate(steps):
+        step_model.objects.create(policy=policy, order=order, name=step_name,
+                                  recipient_roles=roles, channels=channels, wait_s=wait_s,
+                                  notify_site_police=police)  # fmt: skip
+    rule_model.objects.create(
+        organisation_id=organisation_id,
+        name=name,
+        kinds=kinds,
+        sources=sources,
+        min_severity=severity,
+        dedup_minutes=dedup,
+        incident_type=incident_type,
+        escalation_policy=policy,
+    )
+
+
+# Default rules for a new organisation: (name, kinds, sources, min severity, dedup minutes,
+# incident type). No type: each kind's suggestion applies (alerts.engine.suggestions), so a
+# fire alarm gets the fire checklist, not the invasion one.
 DEFAULT_RULES = (
     ("Alarmas de intrusión y pánico (paneles SIA)", ["alarm.burglary", "alarm.perimeter",
-     "alarm.panic", "alarm.fire", "alarm.tamper"], [], 3, 10, "concession_invasion"),
+     "alarm.panic", "alarm.fire", "alarm.tamper"], [], 3, 10, ""),
     ("Panel de alarma silencioso", ["alarm.panel_silent"], [], 1, 60, ""),
-    ("Intrusión detectada por cámara", ["camera.intrusion"], [], 1, 10, "concession_invasion"),
+    ("Intrusión detectada por cámara", ["camera.intrusion"], [], 1, 10, ""),
     ("Ronda de vigilancia incumplida", ["tour.checkpoint_missed", "tour.checkpoint_late"], [],
      1, 30, ""),
     ("Vigilante solitario sin reporte (hombre caído)", ["guard.no_check_in"], [], 1, 30, ""),
     ("Detecciones de convoyes y flota", [], ["detection"], 2, 10, ""),
     ("Incidentes graves reportados", [], ["incident"], 4, 30, ""),
     EARLY_WARNING_RULE,
+    INVENTORY_RULE,
 )  # fmt: skip
 
 
@@ -185,4 +239,5 @@ def seed_defaults(organisation: Any, registry: Any = None) -> None:
                    min_severity=severity, dedup_minutes=dedup, incident_type=incident_type)
         for name, kinds, sources, severity, dedup, incident_type in DEFAULT_RULES
     )  # fmt: skip
+    seed_accountability(organisation.pk, registry)
     seed_protocols(organisation, registry)

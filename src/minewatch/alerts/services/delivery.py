@@ -24,6 +24,7 @@ from minewatch.alerts.engine import channels as engine
 from minewatch.alerts.models import Alert, Contact, DeliveryAttempt, NotificationChannel
 from minewatch.alerts.services import messages
 from minewatch.alerts.services.bulk import update_rows, write_turn
+from minewatch.alerts.services.police import note_police_notified
 from minewatch.core.events import Event, publish
 
 logger = logging.getLogger("minewatch.alerts.delivery")
@@ -256,10 +257,7 @@ def record_results(finished: list[tuple[Job, engine.DeliveryAttempt]]) -> list[R
                 for name in RESULT_FIELDS:
                     setattr(full[row.pk], name, getattr(row, name))
             DeliveryAttempt.objects.bulk_create([_next_try(full[row.pk]) for row in retrying])
-        for alert_id, at in police.items():
-            Alert.objects.filter(pk=alert_id, police_notified_at__isnull=True).update(
-                police_notified_at=at
-            )
+        note_police_notified(police)
         for row in updated:
             _publish(row)
     for row in updated:

@@ -30,8 +30,9 @@ from minewatch.alerts.models import (
     NotificationChannel,
 )
 from minewatch.alerts.services import messages
+from minewatch.alerts.services.police import note_police_notified
 from minewatch.core.models import User
-from minewatch.geo.models import SiteAssignment
+from minewatch.core.tenancy import current_assignments
 
 logger = logging.getLogger("minewatch.alerts")
 
@@ -152,9 +153,11 @@ def recipients_of(
     its contacts, and the police of the site's area; each once."""
     orgs = Q(organisation_id=alert.organisation_id)
     if alert.site_id:
-        contractor_ids = SiteAssignment.objects.filter(
-            site_id=alert.site_id, is_active=True
-        ).values_list("contractor_id", flat=True)
+        contractor_ids = (
+            current_assignments()
+            .filter(site_id=alert.site_id)
+            .values_list("contractor_id", flat=True)
+        )
         orgs |= Q(organisation_id__in=list(contractor_ids))
     users = list(User.objects.filter(orgs, role__in=step.recipient_roles or [], is_active=True))
     users += [u for u in step.users.all() if u.is_active]
@@ -271,6 +274,7 @@ def fire_step(
     police_sent = [r for r in rows if r.is_police and r.status == DeliveryStatus.SENT]
     if police_sent and alert.police_notified_at is None:
         alert.police_notified_at = now
+        note_police_notified({alert.pk: now})
     return firing
 
 

@@ -9,12 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from minewatch.alerts.engine.protocols_catalog import load_response_protocols
+from minewatch.alerts.engine.suggestions import suggestion_for
 from minewatch.alerts.models import (
     Alert,
     ChecklistItem,
     ProtocolChecklist,
     ResponseProtocol,
 )
+from minewatch.alerts.services.police import note_police_notified
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, InvalidTransition, NotAllowed
@@ -84,8 +86,20 @@ def seed_protocols(organisation: Any, registry: Any = None) -> int:
     return len(rows)
 
 
-def protocol_for(organisation_id: int, incident_type: str) -> ResponseProtocol | None:
-    code = protocol_code_for(incident_type)
+def protocol_code_for_alert(kind: str, incident_type: str) -> str:
+    """The checklist of an alert: its kind's own (fire, tampering, a person in danger) while
+    the alert keeps the type its kind suggests, else its incident type's."""
+    suggested = suggestion_for(kind)
+    if suggested.protocol and incident_type == suggested.incident_type:
+        return suggested.protocol
+    return protocol_code_for(incident_type) if incident_type else ""
+
+
+def protocol_for(
+    organisation_id: int, incident_type: str, *, code: str = ""
+) -> ResponseProtocol | None:
+    """The organisation's active protocol with ``code`` (default: the incident type's)."""
+    code = code or protocol_code_for(incident_type)
     if not code:
         return None
     protocols = ResponseProtocol.objects.filter(organisation_id=organisation_id, is_active=True)
@@ -118,9 +132,8 @@ def _attach(protocol: ResponseProtocol, *, alert: Alert | None, incident: Any, n
 
 def attach_default_protocol(alert: Alert, *, now: dt.datetime) -> ProtocolChecklist | None:
     """Attach the protocol of the alert's incident type, if there is one (inside a transaction)."""
-    protocol = (
-        protocol_for(alert.organisation_id, alert.incident_type) if alert.incident_type else None
-    )
+    code = protocol_code_for_alert(alert.kind, alert.incident_type)
+    protocol = protocol_for(alert.organisation_id, alert.incident_type, code=code) if code else None
     if protocol is None:
         return None
     return _attach(
@@ -148,13 +161,67 @@ def attach_protocol(
     return checklist
 
 
+def _police_notified(checklist: ProtocolChecklist, at: dt.datetime, *, actor: Any) -> None:
+    """A ticked "alert the police" step: the time reaches the alert and the incident."""
+    note = f"police notified (protocol step of checklist {checklist.pk})"
+    if checklist.alert_id:
+        note_police_notified({checklist.alert_id: at}, actor=actor, note=note)
+    if checklist.incident_id:
+        from minewatch.incidents.services import record_police_notified
+
+        record_police_notified(checklist.incident_id, at=at, actor=actor, note=note)
+
+
+def can_tick_steps(user: Any) -> bool:
+    """Operators and managers work the checklists; every other role reads them."""
+    return has_capability(user, "operate")
+
+
+def _require_tick(actor: Any) -> None:
+    if not can_tick_steps(actor):
+        raise NotAllowed("your role cannot work protocol checklists", field="role")
+
+
+def note_protocol_step(
+    item: ChecklistItem, *, actor: Any, note: str, now: dt.datetime | None = None
+) -> ChecklistItem:
+    """Write (or clear) the note of one checklist step, ticked or not; audited."""
+    _require_tick(actor)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise InvalidInput("at most 2000 characters", field="note")
+    with transaction.atomic():
+        locked = (
+            ChecklistItem.objects.select_for_update(of=("self",))
+            .select_related("checklist")
+            .get(pk=item.pk)
+        )
+        before = audit.snapshot(locked)
+        locked.note = note
+        locked.save(update_fields=["note"])
+        checklist = locked.checklist
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
+                     after=audit.snapshot(locked), organisation_id=checklist.organisation_id,
+                     note="protocol step note")  # fmt: skip
+        _publish_step(checklist, locked, ticked=locked.ticked_at is not None)
+    return locked
+
+
+def _publish_step(checklist: ProtocolChecklist, item: ChecklistItem, *, ticked: bool) -> None:
+    publish(Event("protocol.step_ticked", checklist.organisation_id, {
+        "checklist_id": checklist.pk, "item_id": item.pk, "code": item.code,
+        "ticked": ticked, "alert_id": checklist.alert_id, "incident_id": checklist.incident_id,
+    }, site_id=checklist.site_id))  # fmt: skip
+
+
 def tick_protocol_step(
     item: ChecklistItem, *, actor: Any, note: str = "", undo: bool = False,
     now: dt.datetime | None = None,
 ) -> ChecklistItem:  # fmt: skip
     """Tick (or untick) one checklist step with who and when; the checklist completes itself."""
-    if not has_capability(actor, "operate") and not has_capability(actor, "report_incident"):
-        raise NotAllowed("your role cannot tick protocol steps", field="role")
+    _require_tick(actor)
+    if len(note or "") > 2000:
+        raise InvalidInput("at most 2000 characters", field="note")
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -173,15 +240,10 @@ def tick_protocol_step(
         open_items = checklist.items.filter(ticked_at__isnull=True).exists()
         checklist.completed_at = None if open_items else now
         checklist.save(update_fields=["completed_at"])
-        if locked.notifies_police and not undo and checklist.alert_id:
-            Alert.objects.filter(pk=checklist.alert_id, police_notified_at__isnull=True).update(
-                police_notified_at=now
-            )
+        if locked.notifies_police and not undo:
+            _police_notified(checklist, now, actor=actor)
         audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
                      after=audit.snapshot(locked), organisation_id=checklist.organisation_id,
-                     note=note)  # fmt: skip
-        publish(Event("protocol.step_ticked", checklist.organisation_id, {
-            "checklist_id": checklist.pk, "item_id": locked.pk, "code": locked.code,
-            "ticked": not undo, "alert_id": checklist.alert_id, "incident_id": checklist.incident_id,
-        }, site_id=checklist.site_id))  # fmt: skip
+                     note=note or ("step unticked" if undo else "step ticked"))  # fmt: skip
+        _publish_step(checklist, locked, ticked=not undo)
     return locked

@@ -187,3 +187,64 @@ def test_source_and_kind_come_translated_for_the_console(world, api_client) -> N
     with translation.override("en"):
         assert kind_label("detection.signal_loss") == "Signal loss (possible jamming)"
         assert kind_label("incident.extortion") == "Extortion"
+
+
+def test_escalated_alert_is_acknowledged_and_the_api_says_so(world, api_client) -> None:
+    """The console asks ``actions``: an escalated alert still offers "ack" (stops the ladder)."""
+    client = api_client(world.users["operator"])
+    alert = world.extra["alert_a1"]
+    assert detail(client, alert)["actions"] == ["ack", "escalate", "resolve"]
+    up = client.post(f"/api/v1/alerts/{alert.pk}/escalate/", {}, format="json").json()
+    assert up["status"] == "escalated" and "ack" in up["actions"]
+    listed = client.get("/api/v1/alerts/?is_open=true").json()["results"]
+    assert "ack" in next(a for a in listed if a["id"] == alert.pk)["actions"]
+    ack = client.post(f"/api/v1/alerts/{alert.pk}/ack/", {}, format="json")
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    assert ack.json()["next_escalation_at"] is None
+    assert ack.json()["actions"] == ["escalate", "resolve"]
+    done = client.post(f"/api/v1/alerts/{alert.pk}/resolve/", {"note": "ok"}, format="json")
+    assert done.json()["actions"] == []
+
+
+# 300 m north of the test world's Las Bambas (site a2 at -14.068, -72.318).
+NEAR_LAS_BAMBAS = {"lat": -14.068 + 300 / 110_650, "lon": -72.318}
+
+
+def test_panic_without_site_gets_the_nearest_site_and_spanish_text(world, api_client) -> None:
+    """The guard's field page sends only a position: the alert names the site, in Spanish."""
+    client = api_client(world.users["guard"])
+    response = client.post("/api/v1/alerts/panic/", {**NEAR_LAS_BAMBAS, "accuracy_m": 12},
+                           format="json")  # fmt: skip
+    assert response.status_code == 201
+    body = response.json()
+    assert body["site"] == world.sites["a2"].pk
+    assert body["title"] == "Botón de pánico: a-guard"
+    assert body["description"] == (
+        "Pánico activado a 300 m de Las Bambas. Precisión de la posición: ±12 m."
+    )
+    assert body["policy"] is not None  # the site's ladder runs
+
+
+def test_panic_beyond_the_configured_distance_has_no_site(world, api_client, settings) -> None:
+    settings.TUNABLES = {**settings.TUNABLES, "alert_site_radius_m": 200.0}
+    response = api_client(world.users["guard"]).post(
+        "/api/v1/alerts/panic/", NEAR_LAS_BAMBAS, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["site"] is None
+    assert response.json()["description"].startswith("Pánico activado en -14.06529, -72.31800")
+
+
+def test_panic_never_attaches_a_site_the_sender_cannot_see(world, api_client) -> None:
+    near_antamina = {"lat": -9.537 + 300 / 110_650, "lon": -77.05}  # company B's site
+    response = api_client(world.users["guard"]).post(
+        "/api/v1/alerts/panic/", near_antamina, format="json"
+    )
+    assert response.status_code == 201 and response.json()["site"] is None
+
+
+def test_hand_raised_alert_with_a_position_gets_the_nearest_site(world, api_client) -> None:
+    response = api_client(world.users["operator"]).post(
+        "/api/v1/alerts/", {"title": "Disparos", "severity": 4, **NEAR_LAS_BAMBAS}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["site"] == world.sites["a2"].pk

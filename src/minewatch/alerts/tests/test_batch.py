@@ -143,6 +143,37 @@ def test_detection_events_go_through_a_running_intake(world) -> None:
     assert Alert.objects.filter(kind="route_deviation", subject_key="TRIP-9").count() == 1
 
 
+class LockedAtStart(AlertIntake):
+    """An intake whose first look at the journal meets a locked database (CI saw SQLite's
+    "database table is locked: alerts_intakeentry" there, and the thread ended)."""
+
+    checked = False
+
+    @property
+    def waiting(self) -> int:
+        if not self.checked:
+            self.checked = True
+            from django.db import OperationalError
+
+            raise OperationalError("database table is locked: alerts_intakeentry")
+        return super().waiting
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_when_the_intake_starts_does_not_end_its_thread(world) -> None:
+    intake = LockedAtStart(max_batch=50)
+    thread = threading.Thread(target=intake.run_forever, daemon=True)
+    thread.start()
+    try:
+        intake.submit(make_input(world.sites["a1"], subject_key="after-the-lock"))
+        assert intake.wait_idle(30)
+        assert thread.is_alive()
+    finally:
+        intake.stop()
+        thread.join(30)
+    assert Alert.objects.filter(subject_key="after-the-lock").count() == 1
+
+
 def test_intake_rejects_a_zero_batch() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         AlertIntake(max_batch=0)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from minewatch.alerts import services
 from minewatch.alerts.choices import DeliveryStatus
 from minewatch.alerts.models import Alert, DeliveryAttempt, EscalationStep
+from minewatch.alerts.services.config import ACCOUNTABILITY_LADDER
 from minewatch.alerts.services.delivery import DeliveryPump, recover_interrupted, run_due_deliveries
 from minewatch.alerts.testing import make_input
 from minewatch.alerts.tests.conftest import SECRET
@@ -21,7 +22,10 @@ pytestmark = pytest.mark.django_db
 
 
 def first_step(world, channels: list[str], roles=("operator",), police: bool = False) -> None:
-    step = EscalationStep.objects.get(policy__organisation=world.orgs["a"], order=0)
+    # The organisation's main ladder (it also has the accountability ladder for managers).
+    step = EscalationStep.objects.exclude(policy__name=ACCOUNTABILITY_LADDER[0]).get(
+        policy__organisation=world.orgs["a"], order=0
+    )
     step.channels, step.recipient_roles, step.notify_site_police = channels, list(roles), police
     step.save()
 
@@ -193,3 +197,20 @@ def test_mqtt_channel_publishes_through_mosquitto(world, mqtt_broker) -> None:
         client.disconnect()
     assert DeliveryAttempt.objects.get(alert=alert, channel_kind="mqtt").status == "sent"
     assert json.loads(received[0])["alert"]["reference"] == alert.reference
+
+
+def test_police_reached_by_the_ladder_after_the_incident_was_opened_reaches_the_incident(
+    world, http_receiver
+) -> None:
+    police = world.extra["police_a1"]
+    services.save_contact(actor=world.users["security_manager"], organisation=world.orgs["a"],
+                          contact=police, webhook_url=f"{http_receiver.url}/ok", webhook_secret=SECRET)  # fmt: skip
+    first_step(world, ["webhook"], roles=(), police=True)
+    alert = raise_one(world, "police-later")
+    incident = services.create_incident_from_alert(alert, actor=world.users["operator"])
+    assert incident.police_notified_at is None
+    run_due_deliveries()
+    alert.refresh_from_db()
+    incident.refresh_from_db()
+    assert alert.police_notified_at is not None
+    assert incident.police_notified_at == alert.police_notified_at

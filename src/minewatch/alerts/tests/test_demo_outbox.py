@@ -20,8 +20,10 @@ def test_demo_channels_deliver_to_the_local_outbox_and_it_keeps_what_it_got(
 ) -> None:
     outbox = DemoOutbox(tmp_path, smtp_port=free_port(), sms_port=0).start()
     try:
-        assert configure_outbox_channels(outbox) >= 2
-        assert configure_outbox_channels(outbox) >= 2  # a second start reuses the channels
+        assert configure_outbox_channels(smtp_port=outbox.smtp_port, sms_port=outbox.sms_port) >= 2
+        assert (
+            configure_outbox_channels(smtp_port=outbox.smtp_port, sms_port=outbox.sms_port) >= 2
+        )  # a second start reuses the channels
         org = world.orgs["a"]
         kinds = set(NotificationChannel.objects.filter(organisation=org, name__contains="demo")
                     .values_list("kind", flat=True))  # fmt: skip

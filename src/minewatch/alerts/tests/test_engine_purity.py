@@ -15,6 +15,7 @@ ENGINE_MODULES = [
     "minewatch.alerts.engine.escalation",
     "minewatch.alerts.engine.channels",
     "minewatch.alerts.engine.protocols_catalog",
+    "minewatch.alerts.engine.suggestions",
 ]
 
 

@@ -307,3 +307,33 @@ def test_each_watched_thing_has_its_own_small_dedup_entry_pruned_after_the_windo
     later = services.raise_alert(make_input(world.sites["a1"], subject_key="S1",
                                             occurred_at=t0 + dt.timedelta(minutes=12)))[0]  # fmt: skip
     assert later.pk != first.pk
+
+
+def test_later_police_call_on_an_alert_reaches_its_incident_and_dossier(world) -> None:
+    """The incident's notification record is fed from its alerts at any time (not only at creation)."""
+    from minewatch.evidence.facts import incident_facts
+
+    alert = world.extra["alert_a1"]
+    incident = services.create_incident_from_alert(alert, actor=world.users["operator"])
+    assert incident.police_notified_at is None
+    called = alert.raised_at + dt.timedelta(minutes=7)
+    services.record_police_notified(alert, actor=world.users["operator"], at=called)
+    incident.refresh_from_db()
+    assert incident.police_notified_at == called
+    assert incident_facts(incident)["police_notified_at"] == called
+    # A later call does not move the record; an earlier one (another alert) does.
+    services.record_police_notified(
+        alert, actor=world.users["operator"], at=called + dt.timedelta(minutes=5)
+    )
+    incident.refresh_from_db()
+    assert incident.police_notified_at == called
+
+
+def test_police_step_ticked_on_an_incident_checklist_reaches_the_incident(world) -> None:
+    alert = world.extra["alert_a1"]
+    incident = services.create_incident_from_alert(alert, actor=world.users["operator"])
+    step = alert.checklists.get().items.get(code="INV-04")
+    services.tick_protocol_step(step, actor=world.users["operator"])
+    step.refresh_from_db()
+    incident.refresh_from_db()
+    assert incident.police_notified_at == step.ticked_at
