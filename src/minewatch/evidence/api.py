@@ -13,13 +13,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.views import APIView
 
 from minewatch.core.api import TenantViewSetMixin, VisibleRelatedField
+from minewatch.core.drf import ObjectJSONParser
 from minewatch.core.tenancy import restrict
 from minewatch.evidence import dossiers, services
 from minewatch.evidence.choices import EvidenceKind
@@ -107,7 +108,7 @@ class EvidenceItemViewSet(
     queryset = EvidenceItem.objects.select_related("incident", "uploaded_by")
     serializer_class = EvidenceItemSerializer
     filterset_class = EvidenceItemFilterSet
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
     write_capability = "manage_evidence"
     action_capabilities = {
         "create": "manage_evidence", "hand_over": "manage_incident",
@@ -197,7 +198,7 @@ class IncidentDossierView(APIView):
     """Build the complaint dossier of an incident: the ZIP (PDF + files + manifest) or the PDF."""
 
     write_capability = "manage_incident"
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=DossierRequestSerializer,

@@ -45,12 +45,20 @@ def verify_evidence(
     out.print(
         f"Checked {report.items} items and {report.entries} custody entries in {store_location()}"
     )
-    if report.is_ok:
+    from minewatch.core.ledger import verify_ledger
+
+    ledger_problems = [p for p in verify_ledger().problems if "custody" in p or "checkpoint" in p]
+    for problem in ledger_problems:
+        out.print(f"[red]✗[/red] {problem}")
+    if report.is_ok and not ledger_problems:
         out.print(
             "[green]OK[/green]: every file matches its hash and every custody chain is intact."
         )
         return
-    _print_problems(report)
+    if not report.is_ok:
+        _print_problems(report)
+    else:
+        out.print("[red]FAILED[/red]: custody records differ from the signed ledger.")
     raise typer.Exit(1)
 
 
@@ -79,6 +87,14 @@ def verify_dossier_command(
     offline: Annotated[
         bool, typer.Option(help="Check the ZIP against its manifest only, without the database.")
     ] = False,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The company's published public key (PEM) to check the manifest's signature with "
+            "(default: this installation's key; offline: the key the manifest carries).",
+            exists=True,
+        ),
+    ] = None,
 ) -> None:
     """Check a dossier ZIP against its manifest (and against the evidence records).
 
@@ -88,14 +104,17 @@ def verify_dossier_command(
     if offline:
         from minewatch.evidence.engine.dossier import verify_dossier
 
-        problems = verify_dossier(file)
+        pem = public_key.read_text() if public_key else None
+        problems = verify_dossier(file, public_key_pem=pem)
     else:
         from minewatch.cli.base import setup_django
 
         setup_django()
         from minewatch.evidence.dossiers import verify_dossier_file
 
-        problems = verify_dossier_file(file)
+        problems = verify_dossier_file(
+            file, public_key_pem=public_key.read_text() if public_key else None
+        )
     if not problems:
         scope = "its manifest" if offline else "its manifest and the evidence records"
         out.print(f"[green]OK[/green]: {file} matches {scope}.")

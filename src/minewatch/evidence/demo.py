@@ -119,16 +119,18 @@ def _extortion_items(context: Any, incident: Incident) -> int:
 
 
 def _photo_items(context: Any, incident: Incident) -> int:
-    guard, manager = context.users["guard"], context.users["manager"]
+    # The guard's photos reach the control room, whose operator files them (a guard may
+    # only add evidence to its own reports).
+    operator, manager = context.users["operator"], context.users["manager"]
     when = incident.occurred_at + dt.timedelta(minutes=10)
-    photo = _add(guard, incident, "photo", f"IMG_{when.astimezone(LIMA):%Y%m%d_%H%M%S}.jpg",
+    photo = _add(operator, incident, "photo", f"IMG_{when.astimezone(LIMA):%Y%m%d_%H%M%S}.jpg",
                  synthetic_jpeg("Vehiculo de los agresores", when, incident.lat, incident.lon),
                  description="Vehículo usado por los agresores, desde la garita",
                  declared_at=when, declared_lat=incident.lat, declared_lon=incident.lon,
                  declared_place=incident.location_description,
                  collected_by="Vigilante R. Quispe")  # fmt: skip
     forwarded = when + dt.timedelta(hours=3)
-    _add(guard, incident, "photo", "foto_reenviada.jpg",
+    _add(operator, incident, "photo", "foto_reenviada.jpg",
          synthetic_jpeg("Foto reenviada por un testigo", forwarded, incident.lat, incident.lon),
          description="Foto reenviada por un testigo: su hora EXIF no coincide con la declarada",
          declared_at=when, declared_lat=incident.lat, declared_lon=incident.lon)  # fmt: skip

@@ -19,8 +19,9 @@ from typing import Any, BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from minewatch.core import audit
+from minewatch.core import audit, ledger
 from minewatch.core.choices import AuditAction
+from minewatch.core.engine import ledger as ledger_engine
 from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
@@ -173,15 +174,26 @@ def build_dossier(
     with transaction.atomic(), ExitStack() as streams:
         _record_export(incident, items, actor, actor_name or actor_label(actor), "dossier ZIP")
         pdf = _render(incident, items, actor, now)
+        checkpoint = ledger.write_checkpoint(reason=f"dossier {incident.reference}")
+        facts = _manifest_facts(incident, items)
+        facts["ledger"] = {"audit_sequence": checkpoint.audit_sequence,
+                           "audit_head": checkpoint.audit_head, "checkpoint": checkpoint.pk}  # fmt: skip
         try:
             files = [_dossier_file(store, item, streams) for item in items]
             manifest = build_dossier_zip(
-                target, pdf_bytes=pdf, files=files, facts=_manifest_facts(incident, items),
-                generated_at=now,
+                target, pdf_bytes=pdf, files=files, facts=facts, generated_at=now,
+                sign=_sign_manifest,
             )  # fmt: skip
         except (BlobNotFoundError, EvidenceHashMismatchError) as error:
             raise InvalidInput(f"the dossier was not built: {error}", field="evidence") from error
     return DossierResult(pdf, manifest, [item.pk for item in items])
+
+
+def _sign_manifest(body: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's signature block: the police check it with the public key alone."""
+    signed = ledger_engine.sign_payload(ledger.signing_key(), body)
+    return {"algorithm": "Ed25519", "key_id": signed["key_id"],
+            "public_key": ledger.public_key(), "signature": signed["signature"]}  # fmt: skip
 
 
 def _dossier_file(store: Any, item: EvidenceItem, streams: ExitStack) -> DossierFile:
@@ -212,7 +224,7 @@ def _anchor_problems(path: str | os.PathLike[str]) -> list[DossierProblem]:
 
 
 def verify_dossier_file(
-    path: str | os.PathLike[str], *, check_records: bool = True
+    path: str | os.PathLike[str], *, check_records: bool = True, public_key_pem: str | None = None
 ) -> list[DossierProblem]:
     """Check a dossier ZIP against its manifest and, with ``check_records``, against the database.
 
@@ -220,7 +232,9 @@ def verify_dossier_file(
     the manifest) catches a file swapped together with its manifest row.
     """
     expected = recorded_sha256s() if check_records else None
-    problems = verify_dossier(path, expected_sha256s=expected)
+    problems = verify_dossier(
+        path, expected_sha256s=expected, public_key_pem=public_key_pem or ledger.public_key()
+    )
     if check_records and not any(p.kind.startswith(("not_a_zip", "manifest")) for p in problems):
         problems += _anchor_problems(path)
     return problems

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.evidence.choices import CustodyStatus, EvidenceKind
 from minewatch.evidence.models import EvidenceItem
 
 
-class EvidenceItemFilterSet(django_filters.FilterSet):
-    incident = django_filters.NumberFilter(field_name="incident_id")
+class EvidenceItemFilterSet(MineWatchFilterSet):
+    incident = IdFilter(field_name="incident_id")
     kind = django_filters.MultipleChoiceFilter(choices=EvidenceKind.choices)
     sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
     custody_status = django_filters.ChoiceFilter(choices=CustodyStatus.choices)

@@ -11,22 +11,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from minewatch.core.models import Organisation
-from minewatch.core.tenancy import TenantModel, TenantQuerySet
+from minewatch.core.tenancy import TenantModel, TenantQuerySet, prefixed
 from minewatch.evidence.choices import CustodyAction, CustodyStatus, EvidenceKind
 from minewatch.evidence.engine import custody as custody_engine
 from minewatch.geo.models import LAT_VALIDATORS, LON_VALIDATORS
 from minewatch.incidents.models import Incident
-
-
-def prefixed(condition: Q, prefix: str) -> Q:
-    """``condition`` with every lookup moved under ``prefix`` (``confidentiality`` → ``incident__confidentiality``)."""
-    copy = Q()
-    copy.connector, copy.negated = condition.connector, condition.negated
-    copy.children = [
-        prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}{child[0]}", child[1])
-        for child in condition.children
-    ]
-    return copy
 
 
 class EvidenceItem(TenantModel):

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
@@ -29,6 +30,7 @@ from minewatch.evidence.engine import custody as custody_engine
 from minewatch.evidence.engine.metadata import (
     DeclaredFacts,
     FileMetadata,
+    ImageTooLargeError,
     compare_with_declared,
     read_file_metadata,
 )
@@ -127,6 +129,13 @@ def append_custody(
         custody_head_hash=entry.entry_hash, custody_length=entry.sequence + 1
     )
     item.custody_head_hash, item.custody_length = entry.entry_hash, entry.sequence + 1
+    # The custody entry's hash also goes into the audit chain, whose head is signed outside
+    # the database: a custody entry rewritten or cut off later no longer matches it.
+    audit.record(
+        actor=actor, action=AuditAction.CUSTODY, instance=row,
+        after={"item": locked.pk, "sequence": entry.sequence, "entry_hash": entry.entry_hash},
+        note=str(entry.action), organisation_id=locked.organisation_id,
+    )  # fmt: skip
     return row
 
 
@@ -173,6 +182,27 @@ def _sniffed(file: BinaryIO | None, kind: str, limit_bytes: int) -> SniffedType:
         return check_kind_allowed(kind, sniff_file(file))
     except ContentRefusedError as error:
         raise InvalidInput(f"file refused: {error}", field="file") from error
+
+
+def _read_metadata(file: BinaryIO, label: str) -> FileMetadata:
+    """The file's metadata; an image with too many pixels is refused before it is decoded."""
+    max_pixels = int(settings.TUNABLES["max_image_megapixels"]) * 1_000_000
+    try:
+        return read_file_metadata(file, label, max_pixels=max_pixels)
+    except ImageTooLargeError as error:
+        if error.width is None:
+            message = _(
+                "the image has too many pixels (a possible decompression bomb); "
+                "at most %(limit)s megapixels are accepted"
+            ) % {"limit": error.max_pixels // 1_000_000}
+        else:
+            message = _(
+                "the image is %(width)s×%(height)s pixels (%(megapixels)s megapixels); "
+                "at most %(limit)s megapixels are accepted"
+            ) % {"width": error.width, "height": error.height,
+                 "megapixels": round(error.width * error.height / 1_000_000, 1),
+                 "limit": error.max_pixels // 1_000_000}  # fmt: skip
+        raise InvalidInput(message, field="file") from None
 
 
 def _check_declared(values: dict[str, Any], now: dt.datetime) -> None:
@@ -255,7 +285,7 @@ def intake_evidence(
     sniffed = _sniffed(file, kind, limit_bytes)
     _check_declared(values, now)
     assert file is not None  # _sniffed refused None
-    metadata = read_file_metadata(file, sniffed.label)
+    metadata = _read_metadata(file, sniffed.label)
     blob = _store(file, limit_bytes)
     if blob.size_bytes == 0:
         raise InvalidInput("the file is empty", field="file")

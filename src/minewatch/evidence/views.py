@@ -41,7 +41,7 @@ def evidence_upload(request: HttpRequest, incident_pk: int) -> HttpResponse:
                 actor=request.user, incident=incident, **form.service_values()
             )
         except MineWatchError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.text)
         else:
             messages.success(request, _("Evidence stored. SHA-256: %(sha)s") % {"sha": item.sha256})
             return redirect(reverse("incidents:detail", args=[incident.pk]) + "#evidence")
@@ -74,7 +74,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         stream = services.open_for_download(item, actor=request.user, reason="web")
     except MineWatchError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.text)
         return redirect("evidence:detail", pk=pk)
     return FileResponse(
         stream, as_attachment=True, content_type=item.content_type,
@@ -115,7 +115,7 @@ def evidence_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     try:
         handler(item, request)
     except MineWatchError as exc:
-        messages.error(request, f"{exc.field}: {exc.message}")
+        messages.error(request, f"{exc.field}: {exc.text}")
     else:
         messages.success(request, _("Custody log updated."))
     return redirect("evidence:detail", pk=pk)
@@ -138,7 +138,7 @@ def incident_dossier(request: HttpRequest, incident_pk: int) -> HttpResponse:
         dossiers.build_dossier(incident, actor=request.user, target=target)
     except MineWatchError as exc:
         target.close()
-        messages.error(request, exc.message)
+        messages.error(request, exc.text)
         return redirect(reverse("incidents:detail", args=[incident.pk]) + "#evidence")
     target.seek(0)
     return FileResponse(

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from minewatch.core.filtersets import MineWatchFilterSet
 from minewatch.geo.models import Region, Route, Site, Zone
 
 
@@ -84,7 +85,7 @@ class RegionFilter(django_filters.CharFilter):
         )
 
 
-class SiteFilterSet(django_filters.FilterSet):
+class SiteFilterSet(MineWatchFilterSet):
     region = RegionFilter(field_name="region")
     bbox = BBoxFilter()
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
@@ -94,7 +95,7 @@ class SiteFilterSet(django_filters.FilterSet):
         fields = ["kind", "region", "organisation", "is_active"]
 
 
-class ZoneFilterSet(django_filters.FilterSet):
+class ZoneFilterSet(MineWatchFilterSet):
     bbox = BoundsBBoxFilter()
 
     class Meta:
@@ -102,7 +103,7 @@ class ZoneFilterSet(django_filters.FilterSet):
         fields = ["kind", "site", "route"]
 
 
-class RouteFilterSet(django_filters.FilterSet):
+class RouteFilterSet(MineWatchFilterSet):
     bbox = BoundsBBoxFilter()
 
     class Meta:
@@ -110,7 +111,7 @@ class RouteFilterSet(django_filters.FilterSet):
         fields = ["origin", "destination"]
 
 
-class RegionFilterSet(django_filters.FilterSet):
+class RegionFilterSet(MineWatchFilterSet):
     class Meta:
         model = Region
         fields = ["code", "ubigeo"]

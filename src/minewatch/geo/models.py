@@ -156,6 +156,9 @@ class SiteAssignment(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="site_assignments"
     )
     service = models.CharField(_("service"), max_length=200, blank=True)
+    # The SUCAMEC modality (D.Leg. 1213) the contractor provides here; checked against its
+    # authorisation by accountability.services.contractors.assign_contractor_to_site.
+    modality = models.CharField(_("SUCAMEC modality"), max_length=48, blank=True)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction, OrganisationKind
@@ -30,14 +31,17 @@ def validated_point(
         try:
             values[name] = float(value)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{value!r} is not a number", field=prefix + name) from None
+            raise InvalidInput(
+                _("%(value)r is not a number") % {"value": value}, field=prefix + name
+            ) from None
     if not -90 <= values["lat"] <= 90:
-        raise InvalidInput("latitude must be between -90 and 90", field=prefix + "lat")
+        raise InvalidInput(_("latitude must be between -90 and 90"), field=prefix + "lat")
     if not -180 <= values["lon"] <= 180:
-        raise InvalidInput("longitude must be between -180 and 180", field=prefix + "lon")
+        raise InvalidInput(_("longitude must be between -180 and 180"), field=prefix + "lon")
     if country == "PE" and not geom.is_in_peru_bbox(values["lat"], values["lon"]):
         raise InvalidInput(
-            f"point ({values['lat']}, {values['lon']}) is outside Peru's bounding box",
+            _("point (%(lat)s, %(lon)s) is outside Peru's bounding box")
+            % {"lat": values["lat"], "lon": values["lon"]},
             field=prefix + "lat",
         )
     return values["lat"], values["lon"]
@@ -65,7 +69,7 @@ def _check_in_peru(shape: Any, field: str) -> None:
     min_lon, min_lat, max_lon, max_lat = shape.bounds
     for lat, lon in ((min_lat, min_lon), (max_lat, max_lon)):
         if not geom.is_in_peru_bbox(lat, lon):
-            raise InvalidInput("geometry extends outside Peru's bounding box", field=field)
+            raise InvalidInput(_("geometry extends outside Peru's bounding box"), field=field)
 
 
 def _save_audited(
@@ -101,9 +105,9 @@ def save_site(
 ) -> Site:
     """Create a site, or update ``site``; point and optional polygon validated, region computed."""
     if kind not in SiteKind.values:
-        raise InvalidInput(f"unknown site kind {kind!r}", field="kind")
+        raise InvalidInput(_("unknown site kind %(kind)r") % {"kind": kind}, field="kind")
     if organisation.kind == OrganisationKind.SECURITY_CONTRACTOR:
-        raise InvalidInput("sites belong to the company that owns them", field="organisation")
+        raise InvalidInput(_("sites belong to the company that owns them"), field="organisation")
     lat_f, lon_f = validated_point(lat, lon, country=country)
     before = audit.snapshot(site) if site else None
     site = site or Site(organisation=organisation)
@@ -142,10 +146,10 @@ def save_zone(
 ) -> Zone:
     """Create or update a zone given as a GeoJSON polygon or a circle (centre + radius in metres)."""
     if kind not in ZoneKind.values:
-        raise InvalidInput(f"unknown zone kind {kind!r}", field="kind")
+        raise InvalidInput(_("unknown zone kind %(kind)r") % {"kind": kind}, field="kind")
     for related, label in ((site, "site"), (route, "route")):
         if related is not None and related.organisation_id != organisation.pk:
-            raise InvalidInput(f"the {label} belongs to another organisation", field=label)
+            raise InvalidInput(_("this record belongs to another organisation"), field=label)
     before = audit.snapshot(zone) if zone else None
     zone = zone or Zone(organisation=organisation)
     zone.name, zone.kind, zone.site, zone.route = name, kind, site, route
@@ -164,9 +168,11 @@ def save_zone(
         try:
             radius = float(radius_m)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{radius_m!r} is not a number", field="radius_m") from None
+            raise InvalidInput(
+                _("%(value)r is not a number") % {"value": radius_m}, field="radius_m"
+            ) from None
         if not 0 < radius <= 200_000:
-            raise InvalidInput("radius must be between 0 and 200,000 m", field="radius_m")
+            raise InvalidInput(_("radius must be between 0 and 200,000 m"), field="radius_m")
         shape = geom.circle_polygon(lat_f, lon_f, radius)
         zone.shape, zone.center_lat, zone.center_lon, zone.radius_m = (
             ZoneShape.CIRCLE,
@@ -176,7 +182,7 @@ def save_zone(
         )
     else:
         raise InvalidInput(
-            "give a polygon geometry or a circle (center and radius_m)", field="geometry"
+            _("give a polygon geometry or a circle (center and radius_m)"), field="geometry"
         )
     _check_in_peru(shape, "geometry")
     _set_bounds(zone, shape)
@@ -203,12 +209,14 @@ def save_route(
     try:
         buffer = float(buffer_m)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{buffer_m!r} is not a number", field="buffer_m") from None
+        raise InvalidInput(
+            _("%(value)r is not a number") % {"value": buffer_m}, field="buffer_m"
+        ) from None
     if not 1 <= buffer <= 50_000:
-        raise InvalidInput("buffer must be between 1 and 50,000 m", field="buffer_m")
+        raise InvalidInput(_("buffer must be between 1 and 50,000 m"), field="buffer_m")
     for related, label in ((origin, "origin"), (destination, "destination")):
         if related is not None and related.organisation_id != organisation.pk:
-            raise InvalidInput(f"the {label} site belongs to another organisation", field=label)
+            raise InvalidInput(_("this site belongs to another organisation"), field=label)
     before = audit.snapshot(route) if route else None
     route = route or Route(organisation=organisation)
     route.name, route.buffer_m, route.origin, route.destination = name, buffer, origin, destination

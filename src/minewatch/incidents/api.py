@@ -69,6 +69,13 @@ class IncidentSerializer(serializers.ModelSerializer):
 class TransitionSerializer(serializers.Serializer):
     status = serializers.CharField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    # Required (here or already on the incident) to refer it to the authorities.
+    complaint_number = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, max_length=64
+    )
+    police_unit = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, max_length=200
+    )
 
 
 class IncidentViewSet(
@@ -97,6 +104,8 @@ class IncidentViewSet(
         updated = services.change_status(
             incident, actor=request.user, to_status=body.validated_data["status"],
             note=body.validated_data["note"],
+            complaint_number=body.validated_data["complaint_number"],
+            police_unit=body.validated_data["police_unit"],
         )  # fmt: skip
         return Response(self.get_serializer(updated).data)
 

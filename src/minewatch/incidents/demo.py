@@ -101,6 +101,19 @@ def _jitter(rng: Any, lat: float, lon: float, km: float) -> tuple[float, float]:
 def _place(
     context: Any, rng: Any, name: str, sites: tuple[str, ...], km: float
 ) -> tuple[Any, float, float]:
+    """A point near the hotspot, on land (incidents must fall on Peruvian land)."""
+    from minewatch.geo.engine.regions import peru_regions
+
+    for _try in range(20):
+        site, lat, lon = _jittered_place(context, rng, name, sites, km)
+        if peru_regions().locate(lat, lon) is not None:
+            return site, lat, lon
+    return site, site.lat, site.lon
+
+
+def _jittered_place(
+    context: Any, rng: Any, name: str, sites: tuple[str, ...], km: float
+) -> tuple[Any, float, float]:
     if name == "corridor":
         lon, lat = rng.choice(context.extra["corridor_vertices"])
         lat, lon = _jitter(rng, lat, lon, km)
@@ -160,7 +173,11 @@ def _advance(incident: Any, actor: Any, rng: Any, now: dt.datetime) -> None:
             IncidentStatus.REFERRED_TO_AUTHORITIES, IncidentStatus.CLOSED]  # fmt: skip
     steps = min(len(path), int(age_days / 60) + rng.randint(0, 1))
     for status in path[:steps]:
-        services.change_status(incident, actor=actor, to_status=status, note="demo")
+        referral = {}
+        if status == IncidentStatus.REFERRED_TO_AUTHORITIES:  # a referral names the complaint
+            referral = {"complaint_number": f"DEN-{incident.occurred_at.year}-{incident.pk:05d}",
+                        "police_unit": "Comisaría PNP de la zona"}  # fmt: skip
+        services.change_status(incident, actor=actor, to_status=status, note="demo", **referral)
 
 
 def load(context: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.geo.filtersets import BBoxFilter, RegionFilter
 from minewatch.incidents.choices import (
     INCIDENT_TYPE_CHOICES,
@@ -17,14 +18,14 @@ from minewatch.incidents.choices import (
 from minewatch.incidents.models import Incident
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(MineWatchFilterSet):
     threat = django_filters.MultipleChoiceFilter(choices=THREAT_CHOICES)
     type = django_filters.MultipleChoiceFilter(
         field_name="incident_type", choices=INCIDENT_TYPE_CHOICES
     )
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     region = RegionFilter(field_name="region")
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     severity_min = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")

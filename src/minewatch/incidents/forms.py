@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minewatch.core.roles import MANAGERS
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
 from minewatch.incidents import taxonomy
@@ -15,6 +16,7 @@ from minewatch.incidents.choices import (
     THREAT_CHOICES,
     WEAPON_CHOICES,
     Confidentiality,
+    LocationPrecision,
     TimePrecision,
     bilingual,
 )
@@ -27,9 +29,10 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def grouped_type_choices() -> list[tuple[Any, list[tuple[str, Any]]]]:
-    """Incident types grouped under their threat (an <optgroup> per threat)."""
-    return [
+def grouped_type_choices() -> list[tuple[Any, Any]]:
+    """Incident types grouped under their threat (an <optgroup> per threat), after an empty
+    first choice: nothing is preselected, the reporter picks the type."""
+    return [("", _("Choose the type…"))] + [
         (
             bilingual(threat.label_es, threat.label_en),
             [(t.code, bilingual(t.label_es, t.label_en)) for t in taxonomy.types_of(threat.code)],
@@ -42,11 +45,11 @@ def grouped_type_choices() -> list[tuple[Any, list[tuple[str, Any]]]]:
 FORM_SECTIONS = (
     (_("What happened"), ("incident_type", "title", "severity", "confidentiality", "narrative")),
     (_("When"), ("occurred_at", "occurred_at_precision")),
-    (_("Where"), ("site", "lat", "lon", "location_description")),
+    (_("Where"), ("site", "lat", "lon", "location_precision", "location_description")),
     (_("How (evidence)"), ("modus_operandi", "assailants_min", "assailants_max", "weapons",
                            "vehicles_used")),
     (_("Impact"), ("fatalities", "injured_staff", "kidnapped", "loss_usd")),
-    (_("Response"), ("responders", "police_notified_at", "complaint_number")),
+    (_("Response"), ("responders", "police_notified_at", "complaint_number", "police_unit")),
 )  # fmt: skip
 WIDE_FIELDS = ("narrative", "modus_operandi", "weapons", "responders")
 
@@ -68,6 +71,11 @@ class IncidentForm(forms.Form):
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), required=False)
     lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
     lon = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
+    location_precision = forms.ChoiceField(
+        label=_("Location precision"), choices=LocationPrecision.choices,
+        initial=LocationPrecision.EXACT,
+        help_text=_("Set from the map's zoom when you click it; correct it if you know better."),
+    )  # fmt: skip
     location_description = forms.CharField(label=_("Place"), max_length=300, required=False)
     modus_operandi = forms.CharField(
         label=_("Modus operandi"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -94,6 +102,7 @@ class IncidentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
     )  # fmt: skip
     complaint_number = forms.CharField(label=_("Complaint number"), max_length=64, required=False)
+    police_unit = forms.CharField(label=_("Police unit"), max_length=200, required=False)
     narrative = forms.CharField(
         label=_("Narrative"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
@@ -106,6 +115,9 @@ class IncidentForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = restrict(Site.objects.all(), user)
+        if not (getattr(user, "is_superuser", False) or getattr(user, "role", None) in MANAGERS):
+            # Who may read an incident is the owner's managers' decision (incidents.services).
+            self.fields["confidentiality"].disabled = True
 
     def service_values(self, keep_empty: bool = False) -> dict[str, Any]:
         """The cleaned data shaped as the incidents service expects.
@@ -156,6 +168,12 @@ class FieldReportForm(forms.Form):
         label=_("Longitude"), min_value=-180, max_value=180,
         error_messages={"required": _("Set the place: use GPS or tap the map.")},
     )  # fmt: skip
+    location_precision = forms.ChoiceField(
+        choices=LocationPrecision.choices,
+        initial=LocationPrecision.EXACT,
+        required=False,
+        widget=forms.HiddenInput,
+    )
     occurred_at = forms.DateTimeField(
         label=_("When"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
@@ -195,6 +213,7 @@ class FieldReportForm(forms.Form):
             "incident_type": data["incident_type"], "occurred_at": data["occurred_at"],
             "lat": data["lat"], "lon": data["lon"], "weapons": list(data.get("weapons") or []),
             "narrative": data.get("narrative") or "",
+            "location_precision": data.get("location_precision") or LocationPrecision.EXACT,
         }  # fmt: skip
         if data.get("site") is not None:
             values["site"] = data["site"]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from minewatch.core.choices import Role
 from minewatch.core.models import Organisation
 from minewatch.core.roles import MANAGERS
-from minewatch.core.tenancy import TenantModel
+from minewatch.core.tenancy import TenantModel, prefixed
 from minewatch.geo.models import LAT_VALIDATORS, LON_VALIDATORS, Region, Site
 from minewatch.incidents.choices import (
     INCIDENT_TYPE_CHOICES,
@@ -118,6 +118,7 @@ class Incident(TenantModel):
     responders = models.JSONField(_("responders"), default=list, blank=True)
     police_notified_at = models.DateTimeField(_("police notified at"), null=True, blank=True)
     complaint_number = models.CharField(_("complaint number"), max_length=64, blank=True)
+    police_unit = models.CharField(_("police unit"), max_length=200, blank=True)
     response_minutes = models.PositiveIntegerField(
         _("response time (minutes)"), null=True, blank=True
     )
@@ -146,12 +147,19 @@ class Incident(TenantModel):
 
     @classmethod
     def role_filter(cls, user: object) -> Q:
-        """Restricted incidents need a manager or analyst; confidential ones a manager."""
+        """Restricted incidents need a manager or analyst; confidential ones a manager.
+
+        A guard (field staff) sees only the internal incidents it reported itself.
+        """
         role = getattr(user, "role", None)
         if role in MANAGERS:
             return Q()
         if role == Role.ANALYST:
             return ~Q(confidentiality=Confidentiality.CONFIDENTIAL)
+        if role == Role.GUARD:
+            return Q(
+                confidentiality=Confidentiality.INTERNAL, reporter_id=getattr(user, "pk", None)
+            )
         return Q(confidentiality=Confidentiality.INTERNAL)
 
     @property
@@ -184,3 +192,8 @@ class IncidentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}: {self.from_status} → {self.to_status}"
+
+    @classmethod
+    def role_filter(cls, user: object) -> Q:
+        """The incident's rules decide (see ``Incident.role_filter``)."""
+        return prefixed(Incident.role_filter(user), "incident__")

@@ -5,21 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from minewatch.core import audit
 from minewatch.core.choices import AuditAction
+from minewatch.core.config import ConfigError
 from minewatch.core.errors import InvalidInput, InvalidTransition, NotAllowed
 from minewatch.core.events import Event, publish
-from minewatch.core.roles import has_capability
+from minewatch.core.roles import MANAGERS, has_capability
 from minewatch.core.tenancy import restrict
+from minewatch.geo.engine.regions import peru_regions
 from minewatch.geo.models import Site
 from minewatch.geo.services import region_for, validated_point
 from minewatch.incidents import taxonomy, validation
-from minewatch.incidents.choices import ALLOWED_TRANSITIONS, IncidentStatus, TimePrecision
+from minewatch.incidents.choices import (
+    ALLOWED_TRANSITIONS,
+    Confidentiality,
+    IncidentStatus,
+    TimePrecision,
+)
 from minewatch.incidents.models import Incident, IncidentStatusChange
 
 # Fields a caller may set when reporting or editing (everything but workflow and bookkeeping).
@@ -31,7 +40,7 @@ EDITABLE_FIELDS = (
     "fatalities", "injured_staff", "injured_contractors", "injured_security", "injured_police",
     "injured_community", "injured_assailants", "kidnapped", "loss_usd", "material_lost",
     "material_loss_quantity", "material_loss_unit", "responders", "police_notified_at",
-    "complaint_number", "response_minutes", "response_notes", "linked_actors", "sources",
+    "complaint_number", "police_unit", "response_minutes", "response_notes", "linked_actors", "sources",
     "is_synthetic",
 )  # fmt: skip
 
@@ -68,8 +77,24 @@ def _validated(actor: Any, values: dict[str, Any], now: dt.datetime) -> dict[str
     clean["lat"], clean["lon"] = validated_point(
         clean.get("lat"), clean.get("lon"), country=country
     )
+    if country == "PE" and peru_regions().locate(clean["lat"], clean["lon"]) is None:
+        # Peru's bundled boundary, not its bounding box: the sea and the neighbours are out.
+        raise InvalidInput(
+            gettext("the point (%(lat)s, %(lon)s) is not on Peruvian land")
+            % {"lat": clean["lat"], "lon": clean["lon"]},
+            field="lat",
+        )
     if not isinstance(clean.get("occurred_at"), dt.datetime):
         raise InvalidInput("a date and time is required", field="occurred_at")
+    earliest = earliest_date()
+    if clean["occurred_at"].tzinfo is not None and (
+        clean["occurred_at"].astimezone(ZoneInfo(settings.TIME_ZONE)).date() < earliest
+    ):
+        raise InvalidInput(
+            gettext("cannot be before %(date)s, the earliest date incidents are recorded from")
+            % {"date": earliest.strftime("%d/%m/%Y")},
+            field="occurred_at",
+        )
     if not clean.get("reported_at"):
         # Reported "now"; a phone clock slightly ahead must not make it precede the event.
         clean["reported_at"] = max(now, clean["occurred_at"])
@@ -90,12 +115,42 @@ def _validated(actor: Any, values: dict[str, Any], now: dt.datetime) -> dict[str
     return clean
 
 
+def earliest_date() -> dt.date:
+    """The floor of ``occurred_at`` (tunable ``incident_earliest_date``)."""
+    raw = str(settings.TUNABLES.get("incident_earliest_date") or "1990-01-01")
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"MINEWATCH_INCIDENT_EARLIEST_DATE={raw!r}: expected a date like 1990-01-01"
+        ) from None
+
+
 def _owner_id(actor: Any, site: Site | None) -> int:
     if site is not None:
         return site.organisation_id
     if getattr(actor, "organisation_id", None) is None:
         raise InvalidInput("your user belongs to no organisation", field="organisation")
     return actor.organisation_id
+
+
+def may_set_confidentiality(actor: Any, owner_id: int) -> bool:
+    """Only the owning organisation's managers (or a platform admin) decide who may read an
+    incident: a contractor or an operator must not hide it from the owner's staff."""
+    if getattr(actor, "is_superuser", False):
+        return True
+    return actor.organisation_id == owner_id and getattr(actor, "role", None) in MANAGERS
+
+
+def _check_confidentiality(actor: Any, owner_id: int, current: str, wanted: str) -> None:
+    if wanted != current and not may_set_confidentiality(actor, owner_id):
+        raise NotAllowed(
+            gettext(
+                "only a security manager or admin of the owning organisation may change "
+                "the confidentiality"
+            ),
+            field="confidentiality",
+        )
 
 
 def _new_reference(occurred_at: dt.datetime) -> str:
@@ -132,10 +187,11 @@ def report_incident(*, actor: Any, now: dt.datetime | None = None, **values: Any
         raise NotAllowed("your role cannot report incidents", field="role")
     now = now or timezone.now()
     clean = _validated(actor, values, now)
+    owner_id = _owner_id(actor, clean["site"])
+    wanted = clean.get("confidentiality") or Confidentiality.INTERNAL
+    _check_confidentiality(actor, owner_id, Confidentiality.INTERNAL, wanted)
     with transaction.atomic():
-        incident = Incident(
-            organisation_id=_owner_id(actor, clean["site"]), reporter=actor, **clean
-        )
+        incident = Incident(organisation_id=owner_id, reporter=actor, **clean)
         incident.region = region_for(incident.lat, incident.lon)
         incident.reference = _new_reference(incident.occurred_at)
         incident.full_clean()
@@ -157,6 +213,14 @@ def update_incident(incident: Incident, *, actor: Any, **values: Any) -> Inciden
     clean = _validated(actor, {**current, **values}, timezone.now())
     with transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        _check_confidentiality(
+            actor, locked.organisation_id, locked.confidentiality, clean["confidentiality"]
+        )
+        note = (
+            f"confidentiality: {locked.confidentiality} → {clean['confidentiality']}"
+            if clean["confidentiality"] != locked.confidentiality
+            else ""
+        )
         before = audit.snapshot(locked)
         for name, value in clean.items():
             setattr(locked, name, value)
@@ -166,9 +230,36 @@ def update_incident(incident: Incident, *, actor: Any, **values: Any) -> Inciden
         locked.full_clean()
         locked.save()
         audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
-                     after=audit.snapshot(locked))  # fmt: skip
+                     after=audit.snapshot(locked), note=note)  # fmt: skip
         _publish(locked, "incident.updated")
     return locked
+
+
+def record_police_notified(
+    incident_id: int, *, at: dt.datetime, actor: Any = None, note: str = ""
+) -> bool:
+    """The police were told about the incident at ``at``; the earliest time is the record.
+
+    The one door to ``police_notified_at`` for other apps: the alerts app calls it
+    whenever a linked alert learns of a notification (a call logged by hand, a ladder
+    step that reached the police, a protocol step ticked), at any time. The caller
+    has checked its own role (the escalation ladder has no actor). Returns whether the
+    record changed; a time before the incident occurred is ignored (it would be refused
+    as ``police_notified_at`` on the incident itself).
+    """
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if locked is None or at < locked.occurred_at:
+            return False
+        if locked.police_notified_at is not None and locked.police_notified_at <= at:
+            return False
+        before = audit.snapshot(locked)
+        locked.police_notified_at = at
+        locked.save(update_fields=["police_notified_at", "updated_at"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before,
+                     after=audit.snapshot(locked), note=note or "police notified")  # fmt: skip
+        _publish(locked, "incident.updated")
+    return True
 
 
 def allowed_transitions(incident: Incident) -> list[str]:
@@ -176,8 +267,15 @@ def allowed_transitions(incident: Incident) -> list[str]:
     return sorted(ALLOWED_TRANSITIONS[IncidentStatus(incident.status)])
 
 
-def change_status(incident: Incident, *, actor: Any, to_status: str, note: str = "") -> Incident:
-    """Move an incident along the workflow; an illegal step raises InvalidTransition (409)."""
+def change_status(
+    incident: Incident, *, actor: Any, to_status: str, note: str = "",
+    complaint_number: str | None = None, police_unit: str | None = None,
+) -> Incident:  # fmt: skip
+    """Move an incident along the workflow; an illegal step raises InvalidTransition (409).
+
+    Referring it to the authorities needs the complaint number and the police unit that
+    took it (given here, or already on the incident).
+    """
     if not has_capability(actor, "manage_incident"):
         raise NotAllowed("your role cannot change an incident's status", field="role")
     if to_status not in IncidentStatus.values:
@@ -191,12 +289,38 @@ def change_status(incident: Incident, *, actor: Any, to_status: str, note: str =
                 field="status",
             )
         before = audit.snapshot(locked)
+        fields = ["status", "updated_at"]
+        if to_status == IncidentStatus.REFERRED_TO_AUTHORITIES:
+            fields += _referral(locked, complaint_number, police_unit)
         IncidentStatusChange.objects.create(
             incident=locked, from_status=locked.status, to_status=to_status, actor=actor, note=note
         )
         locked.status = to_status
-        locked.save(update_fields=["status", "updated_at"])
+        locked.save(update_fields=fields)
         audit.record(actor=actor, action=AuditAction.TRANSITION, instance=locked, before=before,
                      after=audit.snapshot(locked), note=note)  # fmt: skip
         _publish(locked, "incident.status_changed")
     return locked
+
+
+def _referral(
+    incident: Incident, complaint_number: str | None, police_unit: str | None
+) -> list[str]:
+    """Set the complaint number and police unit of a referral; both are required."""
+    labels = {"complaint_number": gettext("the complaint number (denuncia)"),
+              "police_unit": gettext("the police unit that took the complaint")}  # fmt: skip
+    changed = []
+    for name, given, limit in (("complaint_number", complaint_number, 64),
+                               ("police_unit", police_unit, 200)):  # fmt: skip
+        value = (given if given is not None else getattr(incident, name) or "").strip()
+        if not value:
+            raise InvalidInput(
+                gettext("referring to the authorities needs %(what)s") % {"what": labels[name]},
+                field=name,
+            )
+        if len(value) > limit:
+            raise InvalidInput(gettext("at most %(n)s characters") % {"n": limit}, field=name)
+        if value != getattr(incident, name):
+            setattr(incident, name, value)
+            changed.append(name)
+    return changed

@@ -7,14 +7,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minewatch.core.choices import AuditAction
 from minewatch.core.errors import MineWatchError
 from minewatch.core.models import AuditEntry
 from minewatch.core.registry import optional_module
@@ -63,23 +67,85 @@ def select_filters(request: HttpRequest) -> list[tuple[Any, str, list[tuple[str,
     ]
 
 
+# Bookkeeping the timeline does not repeat: it says who did what, not every column.
+TIMELINE_HIDDEN = {"updated_at", "created_at", "id", "organisation", "reference", "status",
+                   "reporter", "region", "is_synthetic"}  # fmt: skip
+
+
+def _field_value(field: Any, value: Any) -> str:
+    """A stored value as the incident page shows it (labels, not codes)."""
+    if value in (None, "", [], {}):
+        return "—"
+    if field.choices:
+        labels = {str(k): str(v) for k, v in field.flatchoices}
+        return labels.get(str(value), str(value))
+    if field.name == "site":
+        site = Site.objects.filter(pk=value).only("name").first()
+        return site.name if site else str(value)
+    if field.name in ("weapons", "responders") and isinstance(value, list):
+        table = taxonomy.WEAPONS if field.name == "weapons" else taxonomy.RESPONDERS
+        return ", ".join(_labels(table, value))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if field.get_internal_type() == "DateTimeField":
+        parsed = parse_datetime(str(value))
+        return date_format(timezone.localtime(parsed), "d/m/Y H:i") if parsed else str(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _changed_fields(entry: AuditEntry, created: bool) -> list[dict[str, str]]:
+    """[{label, value}] (created) or [{label, before, value}] of an audit entry's changes."""
+    rows = []
+    fields = {f.name: f for f in Incident._meta.concrete_fields}
+    for name, pair in sorted(entry.changes.items(), key=lambda item: list(fields).index(item[0])
+                             if item[0] in fields else 999):  # fmt: skip
+        field = fields.get(name)
+        if field is None or name in TIMELINE_HIDDEN:
+            continue
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if created and new in (None, "", [], {}, 0):
+            continue  # an empty field at creation says nothing
+        rows.append({"label": str(field.verbose_name).capitalize(),
+                     "before": "" if created else _field_value(field, old),
+                     "value": _field_value(field, new)})  # fmt: skip
+    return rows
+
+
 def timeline(incident: Incident) -> list[dict[str, Any]]:
-    """Status changes and audit entries of one incident, oldest first."""
+    """The incident's history in words, oldest first: "Created by operator" with the values
+    it was created with, each edit with the fields it changed, one entry per status change.
+
+    A status change is recorded twice (the status-change row and its audit entry), so the
+    audit entries of transitions are left out; the creation's status row is folded into
+    the creation entry.
+    """
     entries: list[dict[str, Any]] = [
-        {"at": c.at, "kind": "status", "actor": c.actor.username if c.actor else "system",
+        {"at": c.at, "kind": "status", "actor": c.actor.username if c.actor else _("system"),
          "from": IncidentStatus(c.from_status).label if c.from_status else "",
          "to": IncidentStatus(c.to_status).label, "note": c.note}
         for c in incident.status_changes.select_related("actor")
+        if c.from_status  # the first row is the creation itself
     ]  # fmt: skip
-    audits = AuditEntry.objects.filter(object_type="incidents.incident", object_id=str(incident.pk))
+    audits = AuditEntry.objects.filter(
+        object_type="incidents.incident", object_id=str(incident.pk)
+    ).exclude(action=AuditAction.TRANSITION)
     for entry in audits:
-        entries.append(
-            {"at": entry.at, "kind": "audit", "actor": entry.actor_name,
-             "action": entry.get_action_display(),
-             "fields": sorted(k for k in entry.changes if k not in ("updated_at", "created_at")),
-             "note": entry.note}
-        )  # fmt: skip
-    return sorted(entries, key=lambda item: (item["at"], item["kind"] != "status"))
+        created = entry.action == AuditAction.CREATE
+        actor = entry.actor_name or _("system")
+        if created:
+            headline = _("Created by %(actor)s") % {"actor": actor}
+        elif entry.action == AuditAction.UPDATE:
+            headline = _("Changed by %(actor)s") % {"actor": actor}
+        else:
+            headline = f"{entry.get_action_display()} · {actor}"
+        changes = _changed_fields(entry, created)
+        if not changes and not entry.note and not created:
+            continue
+        entries.append({"at": entry.at, "kind": "created" if created else "audit",
+                        "headline": headline, "changes": changes, "note": entry.note})  # fmt: skip
+    return sorted(entries, key=lambda item: (item["at"], item["kind"] == "status"))
 
 
 def response_protocol(incident: Incident) -> dict[str, Any] | None:
@@ -110,6 +176,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "incidents/incident_detail.html",
         {"incident": incident, "transitions": transitions, "timeline": timeline(incident),
+         "referable": IncidentStatus.REFERRED_TO_AUTHORITIES in transitions,
          "protocol": response_protocol(incident),
          "weapon_labels": _labels(taxonomy.WEAPONS, incident.weapons),
          "responder_labels": _labels(taxonomy.RESPONDERS, incident.responders)},
@@ -127,7 +194,11 @@ def _save(form: Any, save: Any) -> Incident | None:
     try:
         return save()
     except MineWatchError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        form.add_error(exc.field if exc.field in form.fields else None, exc.text)
+        return None
+    except DjangoValidationError as exc:  # the model's own checks (full_clean), by field
+        for field, problems in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
         return None
 
 
@@ -226,7 +297,7 @@ def attach_photos(
                 original_name=photo.name, declared_lat=incident.lat, declared_lon=incident.lon,
             )  # fmt: skip
         except MineWatchError as exc:
-            problems.append(f"{photo.name}: {exc.message}")
+            problems.append(f"{photo.name}: {exc.text}")
         else:
             stored += 1
     return stored, problems
@@ -240,9 +311,11 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
         services.change_status(
             incident, actor=request.user, to_status=request.POST.get("status", ""),
             note=request.POST.get("note", ""),
+            complaint_number=request.POST.get("complaint_number") or None,
+            police_unit=request.POST.get("police_unit") or None,
         )  # fmt: skip
     except MineWatchError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.text)
     else:
         messages.success(request, _("Status changed."))
     return redirect("incidents:detail", pk=pk)

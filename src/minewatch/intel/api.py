@@ -339,6 +339,13 @@ class ActorLinkViewSet(TenantViewSetMixin, mixins.CreateModelMixin, mixins.Updat
     write_capability = "analyse"
 
 
+class TriageSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=services.TRIAGE_DECISIONS)
+    incident = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        min_value=1, max_value=2**31 - 1)  # fmt: skip
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
+
+
 class EarlyWarningViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Early warnings raised by the scan; operators acknowledge or close them."""
 
@@ -347,7 +354,7 @@ class EarlyWarningViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
     )
     serializer_class = EarlyWarningSerializer
     filterset_class = EarlyWarningFilterSet
-    action_capabilities = {"status": "operate"}
+    action_capabilities = {"status": "operate", "triage": "read"}
 
     @extend_schema(request=StatusSerializer, responses=EarlyWarningSerializer)
     @action(detail=True, methods=["post"])
@@ -358,6 +365,16 @@ class EarlyWarningViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
         warning = services.set_warning_status(
             self.get_object(), actor=request.user, status=body.validated_data["status"]
         )
+        return Response(self.get_serializer(warning).data)
+
+    @extend_schema(request=TriageSerializer, responses=EarlyWarningSerializer)
+    @action(detail=True, methods=["post"])
+    def triage(self, request: Request, pk: str | None = None) -> Response:
+        """Accept, dismiss, or link the warning to an incident (analysts, operators, managers)."""
+        body = TriageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        warning = services.triage_warning(self.get_object(), actor=request.user,
+                                          **body.validated_data)  # fmt: skip
         return Response(self.get_serializer(warning).data)
 
 

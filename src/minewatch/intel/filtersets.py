@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.geo.filtersets import BBoxFilter
 from minewatch.intel.choices import (
     INFORMATION_CREDIBILITY_CHOICES,
@@ -30,15 +31,15 @@ def _search(queryset: QuerySet, fields: tuple[str, ...], value: Any) -> QuerySet
     return queryset.filter(condition)
 
 
-class IntelReportFilterSet(django_filters.FilterSet):
+class IntelReportFilterSet(MineWatchFilterSet):
     reliability = django_filters.MultipleChoiceFilter(
         field_name="source_reliability", choices=SOURCE_RELIABILITY_CHOICES
     )
     credibility = django_filters.MultipleChoiceFilter(
         field_name="information_credibility", choices=INFORMATION_CREDIBILITY_CHOICES
     )
-    actor = django_filters.NumberFilter(field_name="actors")
-    site = django_filters.NumberFilter(field_name="sites")
+    actor = IdFilter(field_name="actors")
+    site = IdFilter(field_name="sites")
     observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
     current = django_filters.BooleanFilter(method="filter_current", label=_("Not expired"))
@@ -60,7 +61,7 @@ class IntelReportFilterSet(django_filters.FilterSet):
         return _search(queryset, ("reference", "title", "summary", "details"), value)
 
 
-class ThreatActorFilterSet(django_filters.FilterSet):
+class ThreatActorFilterSet(MineWatchFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ActorKind.choices)
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
@@ -73,9 +74,9 @@ class ThreatActorFilterSet(django_filters.FilterSet):
         return _search(queryset, ("name", "aliases", "modus_operandi", "description"), value)
 
 
-class ActorLinkFilterSet(django_filters.FilterSet):
+class ActorLinkFilterSet(MineWatchFilterSet):
     relation = django_filters.MultipleChoiceFilter(choices=ActorRelation.choices)
-    actor = django_filters.NumberFilter(method="filter_actor")
+    actor = IdFilter(method="filter_actor")
 
     class Meta:
         model = ActorLink
@@ -85,7 +86,7 @@ class ActorLinkFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(from_actor_id=value) | Q(to_actor_id=value))
 
 
-class IntelSourceFilterSet(django_filters.FilterSet):
+class IntelSourceFilterSet(MineWatchFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
@@ -96,11 +97,11 @@ class IntelSourceFilterSet(django_filters.FilterSet):
         return _search(queryset, ("name", "contact", "notes"), value)
 
 
-class EarlyWarningFilterSet(django_filters.FilterSet):
+class EarlyWarningFilterSet(MineWatchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=WarningStatus.choices)
     target_kind = django_filters.ChoiceFilter(choices=WarningTargetKind.choices)
-    site = django_filters.NumberFilter(field_name="site_id")
-    route = django_filters.NumberFilter(field_name="route_id")
+    site = IdFilter(field_name="site_id")
+    route = IdFilter(field_name="route_id")
     after = django_filters.IsoDateTimeFilter(field_name="window_end", lookup_expr="gte")
 
     class Meta:

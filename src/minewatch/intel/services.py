@@ -12,11 +12,13 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from minewatch.core import audit
+from minewatch.core.checks import organisation_id as _organisation_id
+from minewatch.core.checks import require as _require
+from minewatch.core.checks import visible
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.events import Event, publish
 from minewatch.core.roles import has_capability
-from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Site
 from minewatch.incidents.models import Incident
 from minewatch.intel import validation
@@ -35,28 +37,6 @@ REPORT_FIELDS = (
     "valid_until", "source_reliability", "information_credibility", "source", "actors", "sites",
     "incidents", "is_synthetic",
 )  # fmt: skip
-
-
-def _require(actor: Any, capability: str, what: str) -> None:
-    if not has_capability(actor, capability):
-        raise NotAllowed(f"your role cannot {what}", field="role")
-
-
-def _organisation_id(actor: Any) -> int:
-    if getattr(actor, "organisation_id", None) is None:
-        raise InvalidInput("your user belongs to no organisation", field="organisation")
-    return actor.organisation_id
-
-
-def visible(actor: Any, model: type[models.Model], value: Any, field: str) -> Any:
-    """The record ``value`` (instance or id) if ``actor`` may see it; else InvalidInput on ``field``."""
-    if value in (None, ""):
-        return None
-    pk = getattr(value, "pk", value)
-    found = restrict(model.objects.filter(pk=pk), actor).first()
-    if found is None:
-        raise InvalidInput(f"unknown {field} {pk!r}", field=field)
-    return found
 
 
 def visible_many(actor: Any, model: type[models.Model], values: Iterable[Any] | None, field: str):
@@ -264,4 +244,57 @@ def set_warning_status(warning: EarlyWarning, *, actor: Any, status: str) -> Ear
     warning.save(update_fields=["status"])
     audit.record(actor=actor, action=AuditAction.TRANSITION, instance=warning, before=before,
                  after=audit.snapshot(warning))  # fmt: skip
+    return warning
+
+
+TRIAGE_DECISIONS = ("accept", "dismiss", "link")
+
+
+@transaction.atomic
+def triage_warning(
+    warning: EarlyWarning, *, actor: Any, decision: str, incident: Any = None, note: str = ""
+) -> EarlyWarning:
+    """An analyst (or operator, or manager) decides on an early warning.
+
+    ``accept``: it is real and being handled (acknowledged); ``dismiss``: not a threat
+    (closed); ``link``: it belongs to an incident the actor may see, which is added to the
+    warning's incidents (acknowledged). Audited with the decision and the note.
+    """
+    from django.utils.translation import gettext
+
+    from minewatch.core.tenancy import restrict
+
+    if not (has_capability(actor, "analyse") or has_capability(actor, "operate")):
+        raise NotAllowed(gettext("your role cannot triage early warnings"), field="role")
+    if decision not in TRIAGE_DECISIONS:
+        raise InvalidInput(
+            gettext("unknown decision %(value)r; choose accept, dismiss or link")
+            % {"value": decision},
+            field="decision",
+        )
+    linked = None
+    if decision == "link":
+        if incident in (None, ""):
+            raise InvalidInput(gettext("choose the incident to link"), field="incident")
+        incident_id = getattr(incident, "pk", incident)
+        try:
+            linked = restrict(Incident.objects.all(), actor).filter(pk=int(incident_id)).first()
+        except (TypeError, ValueError):
+            linked = None
+        if linked is None:
+            raise InvalidInput(
+                gettext("unknown incident %(value)r") % {"value": incident_id}, field="incident"
+            )
+        if linked.organisation_id != warning.organisation_id:
+            raise InvalidInput(
+                gettext("the incident belongs to another organisation"), field="incident"
+            )
+    before = audit.snapshot(warning)
+    warning.status = WarningStatus.CLOSED if decision == "dismiss" else WarningStatus.ACKNOWLEDGED
+    warning.save(update_fields=["status"])
+    if linked is not None:
+        warning.incidents.add(linked)
+    text = f"{decision}: {linked.reference}" if linked is not None else decision
+    audit.record(actor=actor, action=AuditAction.TRANSITION, instance=warning, before=before,
+                 after=audit.snapshot(warning), note=f"{text} {note}".strip()[:500])  # fmt: skip
     return warning

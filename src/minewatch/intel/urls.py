@@ -11,4 +11,5 @@ urlpatterns = [
     path("actors/<int:pk>/", views.actor_detail, name="actor-detail"),
     path("warnings/", views.warning_list, name="warning-list"),
     path("warnings/settings/", views.warning_settings, name="warning-settings"),
+    path("warnings/triage/", views.warning_triage, name="warning-triage"),
 ]

@@ -62,7 +62,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
         try:
             report = services.report_intel(actor=request.user, **form.service_values())
         except MineWatchError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.text)
         else:
             messages.success(request, _("Report %(ref)s recorded.") % {"ref": report.reference})
             return redirect("intel:report-detail", pk=report.pk)
@@ -119,7 +119,14 @@ def warning_list(request: HttpRequest) -> HttpResponse:
                  _grade_rows(stored.credibility_weights, INFORMATION_CREDIBILITY)),
             ],
         })  # fmt: skip
-    return _paged(request, filterset, "intel/warning_list.html", extra)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    links = reason_rows(list(page), request.user)
+    for warning in page:
+        warning.reason_links = links[warning.pk]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "intel/warning_list.html",
+                  {"filter": filterset, "page": page, "query": query.urlencode(), **extra})  # fmt: skip
 
 
 @login_required
@@ -137,8 +144,92 @@ def warning_settings(request: HttpRequest) -> HttpResponse:
                 stored, actor=request.user, **form.service_values()
             )
         except MineWatchError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.text)
         else:
             messages.success(request, _("Early-warning settings saved."))
             return redirect("intel:warning-list")
     return render(request, "intel/warning_settings.html", {"form": form})
+
+
+def reason_rows(warnings: list, user: object) -> dict[int, list[dict[str, object]]]:
+    """Each warning's reasons with a link to the incident or report behind it.
+
+    The key ``incident:248`` becomes the incident's reference linking to its page, when the
+    user may see it (otherwise the plain key: the warning says no more than it did).
+    """
+    from django.urls import reverse
+
+    from minewatch.core.tenancy import restrict
+    from minewatch.incidents.models import Incident
+    from minewatch.intel.models import IntelReport
+
+    wanted: dict[str, set[int]] = {"incident": set(), "report": set()}
+    for warning in warnings:
+        for reason in warning.reasons or []:
+            kind, _sep, raw = str(reason.get("key", "")).partition(":")
+            if kind in wanted and raw.isdigit():
+                wanted[kind].add(int(raw))
+    names = {
+        "incident": dict(restrict(Incident.objects.filter(pk__in=wanted["incident"]), user)
+                         .values_list("pk", "reference")),
+        "report": dict(restrict(IntelReport.objects.filter(pk__in=wanted["report"]), user)
+                       .values_list("pk", "reference")),
+    }  # fmt: skip
+    routes = {"incident": "incidents:detail", "report": "intel:report-detail"}
+    rows: dict[int, list[dict[str, object]]] = {}
+    for warning in warnings:
+        rows[warning.pk] = []
+        for reason in warning.reasons or []:
+            key = str(reason.get("key", ""))
+            kind, _sep, raw = key.partition(":")
+            pk = int(raw) if raw.isdigit() else None
+            name = names.get(kind, {}).get(pk) if pk is not None else None
+            rows[warning.pk].append({
+                "kind": kind, "label": name or key,
+                "url": reverse(routes[kind], args=[pk]) if name else "",
+                "distance_km": reason.get("distance_km"), "weight": reason.get("weight"),
+            })  # fmt: skip
+    return rows
+
+
+@login_required
+def warning_triage(request: HttpRequest) -> HttpResponse:
+    """Triage: accept, dismiss, or link each open warning to an incident, with its reasons."""
+    from minewatch.web.queries import visible_incidents
+
+    can_triage = has_capability(request.user, "analyse") or has_capability(request.user, "operate")
+    if request.method == "POST":
+        if not can_triage:
+            raise PermissionDenied
+        warning = get_object_or_404(queries.warnings(request.user), pk=request.POST.get("warning")
+                                    if str(request.POST.get("warning", "")).isdigit() else 0)  # fmt: skip
+        try:
+            services.triage_warning(
+                warning, actor=request.user, decision=request.POST.get("decision", ""),
+                incident=request.POST.get("incident") or None, note=request.POST.get("note", ""),
+            )  # fmt: skip
+        except MineWatchError as exc:
+            messages.error(request, _("Warning %(id)s: %(problem)s") % {"id": warning.pk,
+                                                                         "problem": exc.text})  # fmt: skip
+        else:
+            messages.success(request, _("Warning %(id)s triaged.") % {"id": warning.pk})
+        return redirect(request.get_full_path())
+    data = request.GET.copy()
+    data.setdefault("status", "open")
+    filterset = EarlyWarningFilterSet(data, queryset=queries.warnings(request.user))
+    page = Paginator(filterset.qs.prefetch_related("incidents"), 25).get_page(
+        request.GET.get("page")
+    )
+    warnings = list(page)
+    incidents = list(visible_incidents(request.user).order_by("-occurred_at")
+                     .values_list("pk", "reference", "title", "site_id")[:300])  # fmt: skip
+    reasons = reason_rows(warnings, request.user)
+    rows = [{"warning": w, "reasons": reasons[w.pk],
+             "candidates": [i for i in incidents if w.site_id is None or i[3] == w.site_id][:50]}
+            for w in warnings]  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "intel/warning_triage.html", {
+        "filter": filterset, "page": page, "rows": rows, "can_triage": can_triage,
+        "query": query.urlencode(),
+    })  # fmt: skip

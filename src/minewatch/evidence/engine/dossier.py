@@ -30,11 +30,12 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any, BinaryIO
 
+from minewatch.core.engine.ledger import verify_signature
 from minewatch.evidence.engine.dossier_pdf import (  # noqa: F401 - public re-export
     DossierItem,
     OrganisationContact,
@@ -125,6 +126,7 @@ def build_dossier_zip(
     facts: Mapping[str, Any],
     generated_at: datetime,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write the dossier ZIP and return its manifest (also stored as ``manifest.json``).
 
@@ -142,6 +144,10 @@ def build_dossier_zip(
         Incident facts, JSON-ready (aware datetimes, enums, sets are converted).
     generated_at : datetime
         Timezone-aware generation time.
+    sign : callable, optional
+        Given the manifest (without its signature), returns the ``signature`` block
+        (``algorithm``, ``key_id``, ``public_key``, ``signature``) stored beside it, so the
+        manifest can be checked with the public key alone (:func:`verify_dossier`).
 
     Examples
     --------
@@ -168,6 +174,9 @@ def build_dossier_zip(
             "facts": dict(facts),
             "files": entries,
         }
+        if sign is not None:
+            body = json.loads(json.dumps(manifest, default=_json_default, ensure_ascii=False))
+            manifest["signature"] = sign(body)
         text = json.dumps(manifest, default=_json_default, ensure_ascii=False, indent=2)
         archive.writestr(MANIFEST_NAME, text.encode("utf-8"))
     return json.loads(text)
@@ -239,6 +248,7 @@ def verify_dossier(
     *,
     expected_sha256s: Collection[str] | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    public_key_pem: str | None = None,
 ) -> list[DossierProblem]:
     """Check a dossier ZIP against its manifest; return every problem (empty if intact).
 
@@ -246,7 +256,10 @@ def verify_dossier(
     ``file_missing``, ``hash_mismatch``, ``extra_file``, and, when
     ``expected_sha256s`` (the hashes recorded at intake) is given,
     ``unrecorded_hash``: a file swapped together with its manifest row is
-    consistent within the ZIP, so only the outside record reveals it.
+    consistent within the ZIP, so only the outside record reveals it;
+    ``signature_invalid`` when the manifest's Ed25519 signature does not verify (with
+    ``public_key_pem``, the key the company published, or else the key in the manifest) and
+    ``signature_missing`` when ``public_key_pem`` is given but the manifest is unsigned.
 
     Examples
     --------
@@ -269,7 +282,7 @@ def verify_dossier(
         errors = _manifest_errors(manifest)
         if errors:
             return [DossierProblem("manifest_malformed", MANIFEST_NAME, e) for e in errors]
-        problems = []
+        problems = _signature_problems(manifest, public_key_pem)
         for row in manifest["files"]:
             if row["path"] not in names:
                 message = f"{row['path']} is listed in the manifest but not in the ZIP"
@@ -286,3 +299,21 @@ def verify_dossier(
             message = "the ZIP holds two members with the same name"
             problems.append(DossierProblem("extra_file", None, message))
     return problems
+
+
+def _signature_problems(
+    manifest: dict[str, Any], public_key_pem: str | None
+) -> list[DossierProblem]:
+    block = manifest.get("signature")
+    if not isinstance(block, dict):
+        if public_key_pem is None:
+            return []
+        return [DossierProblem("signature_missing", MANIFEST_NAME, "the manifest is not signed")]
+    pem = public_key_pem or block.get("public_key")
+    body = {key: value for key, value in manifest.items() if key != "signature"}
+    signed = {"payload": body, "signature": block.get("signature")}
+    if isinstance(pem, str) and verify_signature(pem, signed):
+        return []
+    whose = "the given public key" if public_key_pem else "the public key it carries"
+    message = f"the manifest's signature does not verify with {whose} (it was altered)"
+    return [DossierProblem("signature_invalid", MANIFEST_NAME, message)]

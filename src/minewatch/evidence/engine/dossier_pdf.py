@@ -249,14 +249,53 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _fact_table(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> Table:
-    data = [
-        [Paragraph(escape(label), styles["label"]), Paragraph(escape(text), styles["body"])]
-        for label, text in rows
-    ]
-    table = Table(data, colWidths=[48 * mm, 122 * mm], hAlign="LEFT")
-    table.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)])
-    return table
+# A value longer than this leaves the two-column table and flows as paragraphs under its
+# label: a table cell cannot split across pages, so a narrative taller than a page made
+# ReportLab fail (LayoutError) and a shorter long one wasted most of a page.
+TABLE_CELL_MAX_CHARS = 600
+PIECE_CHARS = 3000
+
+
+def _fact_table(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> list:
+    """Label/value rows as a table; long values as flowing paragraphs, in the same order."""
+    flowables: list = []
+    short: list = []
+
+    def flush() -> None:
+        if short:
+            table = Table(short[:], colWidths=[48 * mm, 122 * mm], hAlign="LEFT")
+            table.setStyle(
+                [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+            )
+            flowables.append(table)
+            short.clear()
+
+    for label, text in rows:
+        if len(text) <= TABLE_CELL_MAX_CHARS and "\n" not in text:
+            short.append(
+                [Paragraph(escape(label), styles["label"]), Paragraph(escape(text), styles["body"])]
+            )
+            continue
+        flush()
+        flowables.append(Paragraph(escape(label), styles["label"]))
+        flowables += _text_flowables(text, styles["body"])
+    flush()
+    return flowables
+
+
+def _text_flowables(text: str, style: ParagraphStyle) -> list:
+    """Free text as one paragraph per line, each split in pieces a page can hold."""
+    flowables: list = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        # A paragraph splits across pages, but the cost of laying out one grows faster than
+        # its length; pieces of a few thousand characters keep a 50,000-character narrative fast.
+        while line:
+            cut = len(line) if len(line) <= PIECE_CHARS else line.rfind(" ", 0, PIECE_CHARS) + 1
+            piece, line = line[: cut or PIECE_CHARS], line[cut or PIECE_CHARS :]
+            flowables.append(Paragraph(escape(piece), style))
+    return flowables or [Paragraph("", style)]
 
 
 def _rows(facts: Mapping[str, Any], keys: Sequence[tuple[str, str]], offset: timedelta) -> list:
@@ -287,7 +326,7 @@ def _item_flowables(items: Sequence[DossierItem], styles: dict, offset: timedelt
             Paragraph(f"SHA-256: {item.sha256}", styles["hash"]),
         ]
         if item.description:
-            block.append(Paragraph(escape(item.description), styles["body"]))
+            block += _text_flowables(item.description, styles["body"])
         custody = f"<i>Cadena de custodia:</i> {escape(item.custody_summary)}"
         block += [Paragraph(custody, styles["body"]), Spacer(1, 4)]
         flowables.append(KeepTogether(block))
@@ -347,7 +386,7 @@ def render_dossier_pdf(
             styles["body"],
         ),
         Paragraph("Hechos", styles["h"]),
-        _fact_table(_rows(facts, _FACT_ROWS, local_utc_offset), styles),
+        *_fact_table(_rows(facts, _FACT_ROWS, local_utc_offset), styles),
     ]
     if facts.get("latitude") is not None and facts.get("longitude") is not None:
         latitude, longitude = float(facts["latitude"]), float(facts["longitude"])
@@ -357,11 +396,11 @@ def render_dossier_pdf(
     for heading, keys in _SECTIONS:
         rows = _rows(facts, keys, local_utc_offset)
         if rows:
-            story += [Paragraph(heading, styles["h"]), _fact_table(rows, styles)]
+            story += [Paragraph(heading, styles["h"]), *_fact_table(rows, styles)]
     story += _protocol_flowables(facts, styles, local_utc_offset)
     story += _item_flowables(items, styles, local_utc_offset)
     story += [Paragraph("Contacto de la organización", styles["h"])]
-    story += [_fact_table(_contact_rows(org), styles)]
+    story += _fact_table(_contact_rows(org), styles)
 
     def footer(canvas: Any, document: Any) -> None:
         canvas.saveState()

@@ -16,12 +16,12 @@ Example
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-EARTH_RADIUS_M = 6_371_008.8
+from minewatch.geo.engine.geometry import haversine_m
+
 # Peru keeps UTC-5 all year (no daylight saving time).
 PERU_UTC_OFFSET = timedelta(hours=-5)
 
@@ -49,6 +49,20 @@ class FileMetadata:
     duration_s: float | None = None
     camera: str | None = None
     read_error: str | None = None
+
+
+class ImageTooLargeError(ValueError):
+    """An image with more pixels than accepted: decoding it could exhaust memory.
+
+    A 109 KB PNG can declare 30000×30000 pixels (a "decompression bomb"). Only the
+    header is read to find out; ``width``/``height`` are ``None`` when Pillow
+    itself refused the header as a bomb before saying its size.
+    """
+
+    def __init__(self, width: int | None, height: int | None, max_pixels: int) -> None:
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+        size = f"{width}x{height} pixels" if width is not None else "too many pixels"
+        super().__init__(f"image of {size}; at most {max_pixels} pixels are accepted")
 
 
 @dataclass(frozen=True)
@@ -104,7 +118,10 @@ def _parse_exif_time(
 
 
 def read_photo_metadata(
-    fileobj: BinaryIO, *, default_utc_offset: timedelta = PERU_UTC_OFFSET
+    fileobj: BinaryIO,
+    *,
+    default_utc_offset: timedelta = PERU_UTC_OFFSET,
+    max_pixels: int | None = None,
 ) -> FileMetadata:
     """Read EXIF capture time, GPS position and camera from an image.
 
@@ -115,11 +132,20 @@ def read_photo_metadata(
     default_utc_offset : timedelta
         Offset applied when EXIF has a local time but no ``OffsetTimeOriginal``
         (most phones in Peru: UTC-5). The result says the zone was assumed.
+    max_pixels : int, optional
+        Largest width × height accepted; a larger image raises ImageTooLargeError.
+        Pillow refuses images past twice its own ``MAX_IMAGE_PIXELS`` (about 179
+        million pixels) in any case; that refusal raises ImageTooLargeError too.
 
     Returns
     -------
     FileMetadata
         Empty fields, and ``read_error`` set, if the file has no readable EXIF.
+
+    Raises
+    ------
+    ImageTooLargeError
+        If the header declares more than ``max_pixels`` pixels.
 
     Examples
     --------
@@ -131,9 +157,17 @@ def read_photo_metadata(
 
     try:
         with Image.open(fileobj) as image:
+            width, height = image.size
+            if max_pixels is not None and width * height > max_pixels:
+                raise ImageTooLargeError(width, height, max_pixels)
             exif = image.getexif()
             exif_ifd = exif.get_ifd(_EXIF_IFD)
             gps = exif.get_ifd(_GPS_IFD)
+    except Image.DecompressionBombError:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise ImageTooLargeError(None, None, min(max_pixels or limit, limit)) from None
+    except ImageTooLargeError:
+        raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         return FileMetadata(read_error=f"unreadable image metadata: {error}")
     captured_at, assumed = _parse_exif_time(
@@ -184,9 +218,15 @@ _MEDIA_LABELS = frozenset({"mp3", "wav", "ogg", "m4a", "aac", "flac", "mp4", "mo
 
 
 def read_file_metadata(
-    fileobj: BinaryIO, sniffed_label: str, *, default_utc_offset: timedelta = PERU_UTC_OFFSET
+    fileobj: BinaryIO,
+    sniffed_label: str,
+    *,
+    default_utc_offset: timedelta = PERU_UTC_OFFSET,
+    max_pixels: int | None = None,
 ) -> FileMetadata:
     """Read what metadata there is, choosing the reader by the sniffed type label.
+
+    ``max_pixels`` limits photos (see :func:`read_photo_metadata`).
 
     Examples
     --------
@@ -197,26 +237,14 @@ def read_file_metadata(
     start = fileobj.tell()
     try:
         if sniffed_label in _PHOTO_LABELS:
-            return read_photo_metadata(fileobj, default_utc_offset=default_utc_offset)
+            return read_photo_metadata(
+                fileobj, default_utc_offset=default_utc_offset, max_pixels=max_pixels
+            )
         if sniffed_label in _MEDIA_LABELS:
             return FileMetadata(duration_s=read_media_duration_s(fileobj))
         return FileMetadata()
     finally:
         fileobj.seek(start)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres between two WGS84 points.
-
-    Examples
-    --------
-    >>> round(haversine_m(-12.0, -77.0, -12.0, -77.0))
-    0
-    """
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _require_aware(value: datetime | None, name: str) -> None:

@@ -120,3 +120,24 @@ def make_chain(
             )
         )
     return entries
+
+
+def make_png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
+    """A valid 1-bit greyscale PNG of ``width``×``height`` black pixels, about 110 KB for 30000².
+
+    Built row by row with zlib, so the test never holds the decoded image (112 MB) in memory.
+    """
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )

@@ -13,7 +13,7 @@ def private_evidence_store(request: Any, tmp_path: Any) -> Any:
 
     Engine tests (no Django) are left alone, so they still run with ``-p no:django``.
     """
-    if not {"db", "world", "transactional_db"} & set(request.fixturenames):
+    if not {"db", "world", "fresh_world", "transactional_db"} & set(request.fixturenames):
         yield None
         return
     settings = request.getfixturevalue("settings")

@@ -13,6 +13,7 @@ from minewatch.evidence.models import CustodyEntry, EvidenceItem
 from minewatch.evidence.tests.builders import make_jpeg_with_exif, make_zip
 from minewatch.evidence.tests.helpers import add_photo
 from minewatch.incidents import services as incident_services
+from minewatch.testing.world import make_incident
 
 
 def post_file(client: Any, incident: Any, name: str, data: bytes, **fields: Any) -> Any:
@@ -24,8 +25,9 @@ def post_file(client: Any, incident: Any, name: str, data: bytes, **fields: Any)
 
 def test_multipart_upload_creates_item_with_hash_and_metadata(world: Any, api_client: Any) -> None:
     client = api_client(world.users["guard"])
+    own_report = make_incident(world.users["guard"], world.sites["a1"])
     response = post_file(
-        client, world.incidents["a1"], "foto garita.jpg", make_jpeg_with_exif(),
+        client, own_report, "foto garita.jpg", make_jpeg_with_exif(),
         description="Vehículo sospechoso", declared_at="2024-05-01T02:35:00-05:00",
         declared_place="Garita 3",
     )  # fmt: skip
@@ -44,9 +46,10 @@ def test_multipart_upload_creates_item_with_hash_and_metadata(world: Any, api_cl
 @pytest.mark.parametrize(
     "name,data,kind,message",
     [
-        ("fotos.zip", make_zip({"a.jpg": b"x"}), "photo", "ZIP archives"),
-        ("foto.jpg", b"%PDF-1.7\n", "photo", "declared photo"),
-        ("vacio.jpg", b"", "photo", "empty"),
+        # In the request's language: Spanish, the default.
+        ("fotos.zip", make_zip({"a.jpg": b"x"}), "photo", "No se aceptan archivos ZIP"),
+        ("foto.jpg", b"%PDF-1.7\n", "photo", "se declaró como fotografía pero su contenido es PDF"),
+        ("vacio.jpg", b"", "photo", "está vacío"),
     ],
 )
 def test_bad_upload_answers_400_naming_file(
@@ -68,7 +71,18 @@ def test_oversized_upload_answers_400_with_the_limit(
     data = b"\xff\xd8\xff\xe0" + os.urandom(1024 * 1024 + 10)
     response = post_file(api_client(world.users["operator"]), world.incidents["a1"], "g.jpg", data)
     assert response.status_code == 400
-    assert "upload limit is 1 MB" in response.json()["file"][0]
+    assert "el límite de subida es 1 MB" in response.json()["file"][0]
+
+
+def test_an_english_client_reads_the_refusal_in_english(world: Any, api_client: Any) -> None:
+    client = api_client(world.users["operator"])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = post_file(client, world.incidents["a1"], "foto.jpg", b"%PDF-1.7\n", kind="photo")
+    assert response.status_code == 400
+    assert response.json()["file"] == [
+        "The file was declared as photo but its content is PDF; accepted: GIF, HEIC, JPEG, PNG, "
+        "TIFF, WEBP."
+    ]
 
 
 def test_upload_to_another_companys_incident_reads_as_missing(world: Any, api_client: Any) -> None:
@@ -154,7 +168,8 @@ def test_verify_action_records_a_verified_entry(world: Any, api_client: Any) -> 
 @pytest.mark.parametrize(
     "confidentiality,role,visible",
     [
-        ("internal", "guard", True),
+        ("internal", "operator", True),
+        ("internal", "guard", False),  # not its own report
         ("restricted", "operator", False),
         ("restricted", "analyst", True),
         ("confidential", "analyst", False),
@@ -198,3 +213,30 @@ def test_other_company_gets_404_and_no_custody_entry(world: Any, api_client: Any
 def test_anonymous_is_refused(world: Any, api_client: Any) -> None:
     item = world.extra["evidence"]["a1"]
     assert api_client().get(f"/api/v1/evidence/{item.pk}/download/").status_code in (401, 403)
+
+
+def test_decompression_bomb_photo_is_refused_naming_the_file(world: Any, api_client: Any) -> None:
+    from minewatch.evidence.tests.builders import make_png_bomb
+
+    bomb = make_png_bomb()
+    assert len(bomb) < 200_000
+    before = EvidenceItem.objects.count()
+    response = post_file(api_client(world.users["operator"]), world.incidents["a1"], "foto.png",
+                         bomb, kind="photo")  # fmt: skip
+    assert response.status_code == 400, response.content[:300]
+    assert "150" in response.json()["file"][0]  # the limit, in either language
+    assert EvidenceItem.objects.count() == before
+
+
+def test_photo_over_the_megapixel_limit_is_refused(
+    world: Any, api_client: Any, settings: Any
+) -> None:
+    settings.TUNABLES = {**settings.TUNABLES, "max_image_megapixels": 1}
+    from minewatch.evidence.tests.builders import make_png_bomb
+
+    client = api_client(world.users["operator"])
+    refused = post_file(client, world.incidents["a1"], "grande.png", make_png_bomb(1200, 1000))
+    assert refused.status_code == 400, refused.content[:300]
+    assert "1200×1000" in refused.json()["file"][0]
+    accepted = post_file(client, world.incidents["a1"], "chica.png", make_png_bomb(1000, 1000))
+    assert accepted.status_code == 201, accepted.content[:300]

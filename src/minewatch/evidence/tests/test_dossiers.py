@@ -6,12 +6,14 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
+from minewatch.core import ledger
 from minewatch.core.errors import InvalidInput
 from minewatch.evidence import dossiers
 from minewatch.evidence.engine.dossier import verify_dossier
@@ -84,26 +86,62 @@ def test_zip_verifies_and_anchors_every_items_custody(case: dict[str, Any], tmp_
     assert len([n for n in names if n.startswith("evidence/")]) == 3
 
 
-def test_file_swapped_with_its_manifest_row_is_caught_only_with_records(
+def test_file_swapped_with_its_manifest_row_is_caught_by_signature_and_records(
     case: dict[str, Any], tmp_path: Path
 ) -> None:
     original = tmp_path / "d.zip"
     dossiers.build_dossier(case["incident"], actor=case["manager"], target=original)
+    assert verify_dossier(original, public_key_pem=ledger.public_key()) == []
     forged = tmp_path / "forged.zip"
     swap_evidence(original, forged, b"\xff\xd8\xff\xe0 foto trucada")
-    assert verify_dossier(forged) == []  # consistent within itself
+    # Offline, with nothing but the ZIP: the manifest no longer matches its signature.
+    assert [p.kind for p in verify_dossier(forged)] == ["signature_invalid"]
     kinds = {p.kind for p in dossiers.verify_dossier_file(forged)}
-    assert "unrecorded_hash" in kinds
+    assert {"unrecorded_hash", "signature_invalid"} <= kinds
 
 
-def swap_evidence(source: Path, target: Path, data: bytes) -> None:
-    """Replace the first evidence file and rewrite its manifest row to match."""
+def test_manifest_resigned_with_another_key_fails_with_the_published_key(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    from minewatch.core.engine import ledger as engine
+
+    original = tmp_path / "d.zip"
+    dossiers.build_dossier(case["incident"], actor=case["manager"], target=original)
+    forged = tmp_path / "forged.zip"
+    forger = engine.generate_key()
+
+    def resign(manifest: dict[str, Any]) -> None:
+        body = {k: v for k, v in manifest.items() if k != "signature"}
+        signed = engine.sign_payload(forger, body)
+        manifest["signature"] = {"algorithm": "Ed25519", "key_id": signed["key_id"],
+                                 "public_key": engine.public_key_pem(forger),
+                                 "signature": signed["signature"]}  # fmt: skip
+
+    swap_evidence(original, forged, b"\xff\xd8\xff\xe0 foto trucada", rewrite=resign)
+    assert verify_dossier(forged) == []  # consistent with the key it carries
+    published = ledger.public_key()
+    assert [p.kind for p in verify_dossier(forged, public_key_pem=published)] == [
+        "signature_invalid"
+    ]
+    unsigned = tmp_path / "unsigned.zip"
+    swap_evidence(original, unsigned, b"x", rewrite=lambda m: m.pop("signature"))
+    assert "signature_missing" in {
+        p.kind for p in verify_dossier(unsigned, public_key_pem=published)
+    }
+
+
+def swap_evidence(
+    source: Path, target: Path, data: bytes, rewrite: Callable[[dict], Any] | None = None
+) -> None:
+    """Replace the first evidence file and rewrite its manifest row to match (then ``rewrite``)."""
     import hashlib
 
     with zipfile.ZipFile(source) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         row = next(r for r in manifest["files"] if r["role"] == "evidence")
         row.update(sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+        if rewrite is not None:
+            rewrite(manifest)
         with zipfile.ZipFile(target, "w") as out:
             for name in archive.namelist():
                 if name == row["path"]:
@@ -186,3 +224,19 @@ def test_protocol_steps_of_the_incident_checklist_are_listed(
     assert "no realizado" in steps[-1]
     text = pdf_text(dossiers.build_dossier_pdf(incident, actor=case["manager"]).pdf_bytes)
     assert "Pasos del protocolo de respuesta" in text and "captura guardada" in text
+
+
+def test_dossier_of_an_incident_with_a_narrative_longer_than_a_page(
+    case: dict[str, Any], api_client: Any
+) -> None:
+    incident = incident_services.update_incident(
+        case["incident"], actor=case["manager"],
+        narrative=" ".join(f"hecho{n}" for n in range(900)),  # about 6,000 characters
+        modus_operandi="Ingresaron por la garita " * 200,
+    )  # fmt: skip
+    client = api_client(case["manager"])
+    response = client.post(f"/api/v1/incidents/{incident.pk}/dossier?output=pdf")
+    assert response.status_code == 200, response.content[:300]
+    text = pdf_text(response.content)
+    assert "hecho0" in text and "hecho899" in text
+    assert client.post(f"/api/v1/incidents/{incident.pk}/dossier").status_code == 200

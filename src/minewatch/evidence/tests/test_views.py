@@ -14,6 +14,7 @@ from django.test import Client
 from minewatch.evidence.models import CustodyEntry, EvidenceItem
 from minewatch.evidence.tests.builders import make_jpeg_with_exif, make_zip
 from minewatch.evidence.tests.helpers import add_photo
+from minewatch.testing.world import make_incident
 
 
 def browser(user: Any) -> Client:
@@ -45,7 +46,7 @@ def test_auditor_sees_evidence_but_no_upload_or_dossier(world: Any) -> None:
 
 
 def test_upload_from_the_incident_page(world: Any) -> None:
-    incident = world.incidents["a1"]
+    incident = make_incident(world.users["guard"], world.sites["a1"])  # a guard's own report
     response = browser(world.users["guard"]).post(
         f"/evidence/incident/{incident.pk}/upload/",
         {"file": SimpleUploadedFile("garita.jpg", make_jpeg_with_exif()), "kind": "photo",
@@ -61,13 +62,13 @@ def test_upload_from_the_incident_page(world: Any) -> None:
 
 @pytest.mark.parametrize(
     "name,data,kind,message",
-    [("fotos.zip", make_zip({"a.jpg": b"x"}), "photo", "ZIP archives"),
-     ("nota.jpg", b"solo texto", "photo", "declared photo")],
+    [("fotos.zip", make_zip({"a.jpg": b"x"}), "photo", "archivos ZIP"),
+     ("nota.jpg", b"solo texto", "photo", "se declaró como")],
 )  # fmt: skip
 def test_bad_upload_shows_the_error_beside_the_file_field(
     world: Any, name: str, data: bytes, kind: str, message: str
 ) -> None:
-    incident = world.incidents["a1"]
+    incident = make_incident(world.users["guard"], world.sites["a1"])
     response = browser(world.users["guard"]).post(
         f"/evidence/incident/{incident.pk}/upload/",
         {"file": SimpleUploadedFile(name, data), "kind": kind},
@@ -100,7 +101,7 @@ def test_item_page_shows_a_broken_chain(world: Any) -> None:
 
 def test_download_from_the_item_page_is_logged(world: Any) -> None:
     item = add_photo(world)
-    response = browser(world.users["guard"]).get(f"/evidence/{item.pk}/download/")
+    response = browser(world.users["operator"]).get(f"/evidence/{item.pk}/download/")
     assert b"".join(response.streaming_content) == make_jpeg_with_exif()
     assert CustodyEntry.objects.filter(item=item).last().action == "downloaded"
 

@@ -7,6 +7,7 @@ approximated by polygons built in a local azimuthal-equidistant projection, so a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,39 @@ def length_m(line: BaseGeometry) -> float:
     centre = line.centroid
     forward, _backward = _local_transformers(centre.y, centre.x)
     return float(transform(forward.transform, line).length)
+
+
+EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points (the one copy in the code).
+
+    >>> round(haversine_m(-12.0, -77.0, -12.0, -77.0))
+    0
+    >>> round(haversine_m(-15.0, -74.0, -16.0, -74.0) / 1000)
+    111
+    """
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distance_m(lat: float, lon: float, geometry: BaseGeometry) -> float:
+    """Ground distance in metres from (lat, lon) to a lon/lat ``geometry`` (0 inside an area).
+
+    Measured in an azimuthal-equidistant projection centred on the point, so the
+    distance from the point is true at any latitude.
+
+    >>> round(distance_m(-14.0, -72.0, Point(-72.0, -14.01)))
+    1106
+    >>> distance_m(-14.0, -72.0, circle_polygon(-14.0, -72.0, 500))
+    0.0
+    """
+    check_lat_lon(lat, lon)
+    forward, _backward = _local_transformers(lat, lon)
+    return float(transform(forward.transform, geometry).distance(Point(0.0, 0.0)))
 
 
 def to_geojson(geometry: BaseGeometry, precision: int = 6) -> dict[str, Any]:

@@ -19,7 +19,7 @@ FULL_FIELDS = {
     "assailants_max", "weapons", "vehicles_used", "fatalities", "injured_staff",
     "injured_contractors", "injured_security", "injured_police", "injured_community",
     "injured_assailants", "kidnapped", "loss_usd", "material_lost", "material_loss_quantity",
-    "material_loss_unit", "responders", "police_notified_at", "complaint_number",
+    "material_loss_unit", "responders", "police_notified_at", "complaint_number", "police_unit",
     "response_minutes", "linked_actors", "sources", "allowed_transitions", "status_changes",
 }  # fmt: skip
 
@@ -193,3 +193,56 @@ def test_patch_updates_and_audits(world: Any, api_client: Any) -> None:
     )
     assert response.status_code == 200, response.json()
     assert response.json()["kidnapped"] == 2
+
+
+@pytest.mark.parametrize(
+    "user_key,allowed",
+    [
+        ("psc-operator", False),  # the contractor assigned to the site
+        ("operator", False),
+        ("analyst", False),
+        ("security_manager", True),
+        ("admin", True),
+    ],
+)
+def test_only_the_owners_managers_change_confidentiality(
+    world: Any, api_client: Any, user_key: str, allowed: bool
+) -> None:
+    """A contractor must not hide an incident from the owning company's operator and auditor."""
+    from minewatch.core.models import AuditEntry
+
+    incident = world.incidents["a1"]
+    audits = AuditEntry.objects.filter(object_type="incidents.incident", object_id=str(incident.pk))
+    before = audits.count()
+    response = api_client(world.users[user_key]).patch(
+        f"/api/v1/incidents/{incident.pk}/", {"confidentiality": "confidential"}, format="json"
+    )
+    incident.refresh_from_db()
+    if not allowed:
+        assert response.status_code == 403, response.content
+        assert "confidentiality" in response.json()
+        assert incident.confidentiality == "internal" and audits.count() == before
+        for reader in ("operator", "auditor"):
+            client = api_client(world.users[reader])
+            assert client.get(f"/api/v1/incidents/{incident.pk}/").status_code == 200
+        return
+    assert response.status_code == 200, response.content
+    assert incident.confidentiality == "confidential"
+    entry = audits.latest("pk")
+    assert entry.note == "confidentiality: internal → confidential"
+    assert entry.actor == world.users[user_key]
+
+
+def test_a_contractor_cannot_report_a_hidden_incident_at_the_owners_site(
+    world: Any, api_client: Any
+) -> None:
+    body = payload(world.sites["a1"], confidentiality="confidential")
+    response = api_client(world.users["psc-operator"]).post(
+        "/api/v1/incidents/", body, format="json"
+    )
+    assert response.status_code == 403 and "confidentiality" in response.json()
+    assert not Incident.objects.filter(confidentiality="confidential").exists()
+    internal = api_client(world.users["psc-operator"]).post(
+        "/api/v1/incidents/", payload(world.sites["a1"]), format="json"
+    )
+    assert internal.status_code == 201, internal.content

@@ -120,7 +120,10 @@ def test_workflow_forward_and_reopen(world: Any) -> None:
         "closed",
         "reported",
     ):
-        incident = services.change_status(incident, actor=manager, to_status=status)
+        referral = {"complaint_number": "DEN-2025-0042", "police_unit": "Comisaría de Pataz"}
+        extra = referral if status == "referred_to_authorities" else {}
+        incident = services.change_status(incident, actor=manager, to_status=status, **extra)
+    assert incident.police_unit == "Comisaría de Pataz"
     assert [c.to_status for c in incident.status_changes.all()] == [
         "reported", "verified", "under_investigation", "referred_to_authorities", "closed", "reported",
     ]  # fmt: skip
@@ -181,7 +184,8 @@ def test_failed_update_changes_nothing(world: Any) -> None:
         )  # fmt: skip
     incident.refresh_from_db()
     assert incident.fatalities == 0
-    assert not AuditEntry.objects.filter(object_id=str(incident.pk), action="update").exists()
+    assert not AuditEntry.objects.filter(object_type="incidents.incident",
+                                         object_id=str(incident.pk), action="update").exists()  # fmt: skip
 
 
 def test_restricted_incident_hidden_from_operator(world: Any) -> None:

@@ -64,7 +64,7 @@ def test_warning_page_shows_the_effective_settings(world):
                           distance_km=7.5, reliability_weights={"B": 0.55})  # fmt: skip
     page = login(world, "operator").get("/intel/warnings/", HTTP_ACCEPT_LANGUAGE="es")
     html = page.content.decode()
-    assert "Cómo avisa el escaneo" in html and "7,5" in html and "0,55" in html
+    assert "Cómo avisa el escaneo" in html and "7.5" in html and "0.55" in html
     assert "/intel/warnings/settings/" not in html  # operators read, do not edit
     english = login(world, "analyst").get("/intel/warnings/", HTTP_ACCEPT_LANGUAGE="en")
     html = english.content.decode()

@@ -35,12 +35,17 @@ def test_every_organisation_has_settings_with_the_documented_defaults(world):
     assert WarningParams.for_organisation(world.orgs["a"].pk) == WarningParams()
 
 
-@pytest.mark.parametrize("role", ["admin", "security_manager", "analyst", "operator", "guard",
+@pytest.mark.parametrize("role", ["admin", "security_manager", "analyst", "operator",
                                   "liaison", "auditor"])  # fmt: skip
 def test_everyone_of_the_organisation_reads_only_its_own_settings(world, api_client, role):
     rows = api_client(world.users[role]).get(URL).json()["results"]
     assert [row["organisation"] for row in rows] == [world.orgs["a"].pk]
     assert rows[0]["reliability_weights"]["B"] == 0.8
+
+
+def test_a_guard_reads_no_intelligence_settings(world, api_client):
+    # intelligence is the control room's (core.roles: what field staff read)
+    assert api_client(world.users["guard"]).get(URL).json()["results"] == []
 
 
 @pytest.mark.parametrize(
