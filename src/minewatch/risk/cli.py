@@ -162,6 +162,9 @@ def backtest_command(
             f"{name:8} {hit['0.05']:7.3f} {hit['0.10']:8.3f} {hit['0.20']:8.3f} "
             f"{pai['0.05']:7.2f} {seconds:15.4f}"
         )
+    for name, row in result["methods"].items():  # never a silent fallback
+        for reason, count in row.get("fit", {}).get("not_fitted", {}).items():
+            print(f"{name}: not fitted on {count} of {result['days_predicted']} days: {reason}")
 
 
 @risk_app.command("forecast")
@@ -213,6 +216,9 @@ def forecast_command(
             )
         )
         return
+    fit = explain.get("fit", {})
+    if fit and not fit.get("fitted", True):  # never a silent fallback
+        print(f"{method}: not fitted ({fit['reason']}); replaced by {fit['replaced_by']}")
     for cell in cells[:top]:
         print(
             f"{cell['cell']}  {cell['lat']:9.4f} {cell['lon']:9.4f}  expected {cell['expected']:.3f}"
@@ -238,26 +244,40 @@ def _write_events_csv(handle, incidents) -> int:
 def export_events_command(
     out: Annotated[Path, typer.Option(help="CSV file to write; - for standard output.")],
     threat: Annotated[str | None, typer.Option(help="Only incidents of this threat.")] = None,
-    org: Annotated[str, typer.Option("--org", help="Organisation name (default: all).")] = "",
-) -> None:
-    """Write the database's incidents as a backtest CSV (time, lat, lon, threat, type).
+    org: Annotated[str | None, typer.Option("--org", help="The organisation whose incidents to export (by name); required unless --all-organisations.")] = None,
+    all_organisations: Annotated[bool, typer.Option("--all-organisations", help="Every organisation's incidents (a platform administrator's export).")] = False,
+    include_confidential: Annotated[bool, typer.Option("--include-confidential", help="Also restricted and confidential incidents (left out by default).")] = False,
+) -> None:  # fmt: skip
+    """Write one organisation's incidents as a backtest CSV (time, lat, lon, threat, type).
 
     The file is what ``risk backtest --events`` reads, so the same incidents can be
     backtested elsewhere or handed to another forecasting tool (the forecast benchmark
-    does this with the demo's incidents). Oldest first; times in UTC.
+    does this with the demo's incidents). Oldest first; times in UTC. The coordinates
+    are exact, so the export is scoped: ``--org NAME`` (or, deliberately,
+    ``--all-organisations``), and only incidents of ``internal`` confidentiality unless
+    ``--include-confidential`` is given.
     """
     import sys
 
     from minewatch.cli.base import setup_django
 
+    if (org is None) == (not all_organisations):
+        _fail("give exactly one of --org NAME or --all-organisations")
     setup_django()
     from minewatch.core.errors import MineWatchError
+    from minewatch.core.models import Organisation
+    from minewatch.incidents.choices import Confidentiality
     from minewatch.incidents.models import Incident
     from minewatch.risk.analysis import check_threat
 
     incidents = Incident.objects.order_by("occurred_at", "pk")
-    if org:
-        incidents = incidents.filter(organisation__name=org)
+    if org is not None:
+        organisation = Organisation.objects.filter(name=org).first()
+        if organisation is None:
+            _fail(f"--org: no organisation named {org!r}")
+        incidents = incidents.filter(organisation=organisation)
+    if not include_confidential:
+        incidents = incidents.filter(confidentiality=Confidentiality.INTERNAL)
     try:
         check_threat(threat, allow_all=True)
     except MineWatchError as exc:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import django_filters
 
+from minewatch.core.filtersets import IdFilter, MineWatchFilterSet
 from minewatch.incidents.choices import THREAT_CHOICES
 from minewatch.risk.choices import CONTROL_CHOICES
 from minewatch.risk.models import ControlEffectiveness, DeployedControl, RiskRegisterEntry
 
 
-class RiskRegisterEntryFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+class RiskRegisterEntryFilterSet(MineWatchFilterSet):
+    site = IdFilter(field_name="site_id")
     threat = django_filters.MultipleChoiceFilter(choices=THREAT_CHOICES)
     band = django_filters.CharFilter(field_name="residual_band")
     review_before = django_filters.DateFilter(field_name="review_date", lookup_expr="lte")
@@ -20,8 +21,8 @@ class RiskRegisterEntryFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DeployedControlFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+class DeployedControlFilterSet(MineWatchFilterSet):
+    site = IdFilter(field_name="site_id")
     control = django_filters.MultipleChoiceFilter(choices=CONTROL_CHOICES)
 
     class Meta:
@@ -29,7 +30,7 @@ class DeployedControlFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ControlEffectivenessFilterSet(django_filters.FilterSet):
+class ControlEffectivenessFilterSet(MineWatchFilterSet):
     control = django_filters.MultipleChoiceFilter(choices=CONTROL_CHOICES)
     threat = django_filters.MultipleChoiceFilter(choices=THREAT_CHOICES)
 

@@ -115,7 +115,7 @@ def bands(request: HttpRequest) -> HttpResponse:
             try:
                 services.set_risk_bands(actor=user, bands=chosen)
             except MineWatchError as exc:
-                error = exc.message
+                error = exc.text
             else:
                 messages.success(request, _("Risk bands saved; the register has been re-banded."))
                 return redirect("risk:heatmap")

@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 
 from minewatch.risk.engine.events import EventSet
-from minewatch.risk.engine.forecast import History, make_method
+from minewatch.risk.engine.forecast import History, fit_status, make_method
 from minewatch.risk.engine.grid import StudyArea, build_study_area
 from minewatch.risk.engine.metrics import expected_hits_at_coverage, hit_rate_and_pai
 
@@ -53,8 +53,28 @@ def _run_day(models: dict, history: History, day: float, test_cells: np.ndarray,
         captured = [
             expected_hits_at_coverage(scores, area.area_m2, hits_per_cell, c) for c in coverages
         ]
-        out[name] = (captured, fitted - began, predicted - fitted)
+        out[name] = (captured, fitted - began, predicted - fitted, fit_status(model))
     return out
+
+
+def _fit_report(statuses: list[dict], days: list[int]) -> dict:
+    """Per method: on how many predicted days it could not fit, why, and what replaced it.
+
+    Nothing falls back silently: every day a method reports ``fitted`` False is
+    counted here with its reason and replacement (first and last such day).
+    """
+    failed = [(d, s) for d, s in zip(days, statuses, strict=True) if not s.get("fitted", True)]
+    report: dict = {"days_not_fitted": len(failed), "days_fitted": len(statuses) - len(failed)}
+    if failed:
+        reasons: dict[str, int] = {}
+        for _, status in failed:
+            key = f"{status.get('reason')} -> replaced by {status.get('replaced_by')}"
+            reasons[key] = reasons.get(key, 0) + 1
+        report["not_fitted"] = reasons
+        report["first_day_not_fitted"], report["last_day_not_fitted"] = failed[0][0], failed[-1][0]
+    if statuses:
+        report["last"] = statuses[-1]
+    return report
 
 
 def run_backtest(
@@ -68,6 +88,7 @@ def run_backtest(
     study_area: StudyArea | None = None,
     threat: str | None = None,
     covariates: Callable[[StudyArea], Mapping[str, np.ndarray]] | None = None,
+    grid: str = "h3",
 ) -> dict:
     """Backtest forecast methods day by day and pool hit rate and PAI.
 
@@ -95,13 +116,18 @@ def run_backtest(
     covariates : callable, optional
         ``covariates(area)`` returns static maps per cell (e.g. nearness to routes and
         sites, :mod:`.covariates`), given to the methods that take them (``mixture``).
+    grid : {"h3", "square"}
+        Cells of the default study area: H3 hexagons (the product grid) or squares of
+        the same mean area (:func:`.grid.build_study_area`); ignored with ``study_area``.
 
     Returns
     -------
     dict
         JSON-ready: ``study_area``, ``days``, ``test_events`` and per method
         ``hit_rate``/``pai`` keyed by coverage ("0.05"), ``fit_seconds_per_day``,
-        ``predict_seconds_per_day`` and ``setup_seconds``; ``daily`` holds each
+        ``predict_seconds_per_day``, ``setup_seconds`` and ``fit`` (days the method could
+        not fit, why and what replaced it; its last fit's status, e.g. the mixture's
+        chosen scales); ``daily`` holds each
         predicted day's test events and, per method, its expected captured
         events per coverage (for per-day variance and bootstrap intervals).
 
@@ -117,7 +143,7 @@ def run_backtest(
     events = _select_threat(events, threat)
     if len(events) == 0:
         raise ValueError("no events to backtest")
-    area = study_area or build_study_area(events.lat, events.lon, resolution)
+    area = study_area or build_study_area(events.lat, events.lon, resolution, grid=grid)
     cells = area.locate(events.lat, events.lon)
     inside = cells >= 0
     order = np.argsort(events.t_s[inside], kind="stable")
@@ -134,6 +160,7 @@ def run_backtest(
     totals = {name: [np.zeros(len(coverages)), 0.0, 0.0] for name in methods}
     test_events = predicted_days = 0
     daily = {"day": [], "events": [], "captured": {name: [] for name in methods}}
+    statuses: dict[str, list[dict]] = {name: [] for name in methods}
     for day in range(days):
         n_train = int(np.searchsorted(t_days, day, side="left"))
         n_until = int(np.searchsorted(t_days, day + 1, side="left"))
@@ -145,14 +172,17 @@ def run_backtest(
         predicted_days += 1
         daily["day"].append(day)
         daily["events"].append(n_until - n_train)
-        for name, (captured, fit_s, predict_s) in results.items():
+        for name, (captured, fit_s, predict_s, status) in results.items():
             daily["captured"][name].append([float(c) for c in captured])
+            statuses[name].append(status)
             totals[name][0] += captured
             totals[name][1] += fit_s
             totals[name][2] += predict_s
     summary = _summary(area, days, predicted_days, test_events, coverages, totals, setup)
     summary["covariates"] = sorted(maps)
     summary["daily"] = daily
+    for name in methods:
+        summary["methods"][name]["fit"] = _fit_report(statuses[name], daily["day"])
     return summary
 
 
@@ -171,9 +201,11 @@ def _summary(area, days, predicted_days, test_events, coverages, totals, setup) 
         }
     return {
         "study_area": {
-            "rule": "H3 cells with centre in the convex hull of all events buffered by one "
+            "rule": "cells with centre in the convex hull of all events buffered by one "
             "cell edge, plus every cell holding an event",
+            "grid": area.grid,
             "resolution": area.resolution,
+            "cell_edge_m": area.edge_m(),
             "cells": area.n_cells,
             "area_km2": area.total_area_m2 / 1e6,
         },

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import h3
 import numpy as np
 
 from minewatch.risk.engine.ensemble import average_ranks, lexicographic, rearrange
@@ -145,11 +144,11 @@ class Blend:
         half_lives = tuple(half_lives_days or (half_life_days,))
         _check_arguments(recent_weights, w_parent, bandwidths_edges, half_lives, shrink_strengths)
         self.area = area
-        edge_m = float(h3.average_hexagon_edge_length(area.resolution, unit="m"))
+        edge_m = area.scale_edge_m()
         self.operators = [gaussian_operator(area, b * edge_m) for b in bandwidths_edges]
         self.recent_operator = gaussian_operator(area, recent_bandwidth_edges * edge_m)
         self.wide_operator = self.operators[int(np.argmax(bandwidths_edges))]
-        levels = min(parent_levels, area.resolution)
+        levels = min(parent_levels, area.max_levels_up)
         self.groups = [parent_groups(area, k) for k in range(levels, 0, -1)]
         self.bases = (
             [("count", 0)]

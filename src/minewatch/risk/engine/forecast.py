@@ -21,13 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import h3
 import numpy as np
 
 from minewatch.risk.engine.blend import Blend
 from minewatch.risk.engine.grid import StudyArea, gaussian_operator
 from minewatch.risk.engine.mixture import KernelMixture
-from minewatch.risk.engine.sepp import fit_grid_sepp, predict_grid_sepp
+from minewatch.risk.engine.sepp import (
+    DEFAULT_RINGS,
+    fit_grid_sepp,
+    predict_grid_sepp,
+    ring_table,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class History:
 
 
 def _edge_m(area: StudyArea) -> float:
-    return float(h3.average_hexagon_edge_length(area.resolution, unit="m"))
+    return area.scale_edge_m()
 
 
 def _decay_weights(t_days: np.ndarray, now_day: float, half_life_days: float | None) -> np.ndarray:
@@ -106,14 +110,26 @@ class KdeHotspot:
 
 
 class GridSepp:
-    """Grid self-exciting point process fitted by EM (see :mod:`.sepp`)."""
+    """Grid self-exciting point process fitted by EM (see :mod:`.sepp`).
+
+    Triggering reaches ``rings`` H3 rings around each event's cell (its spatial
+    kernel is fitted); ``fit_status`` says whether triggering could be fitted and,
+    when not, that the forecast is the background alone (the naive count).
+    """
 
     name = "sepp"
 
-    def __init__(self, area: StudyArea, window_days: float = 120.0, iterations: int = 30) -> None:
+    def __init__(
+        self,
+        area: StudyArea,
+        window_days: float = 120.0,
+        iterations: int = 30,
+        rings: int = DEFAULT_RINGS,
+    ) -> None:
         self.area = area
         self.window_days = window_days
         self.iterations = iterations
+        self.neighbours = ring_table(area, rings)
         self.model = None
         self.history = History(np.zeros(0, int), np.zeros(0))
 
@@ -125,14 +141,40 @@ class GridSepp:
             self.area.n_cells,
             window_days=self.window_days,
             iterations=self.iterations,
+            neighbours=self.neighbours,
         )
+
+    @property
+    def fit_status(self) -> dict:
+        if self.model is None:
+            return {"method": self.name, "fitted": False, "reason": "not fitted yet",
+                    "replaced_by": None}  # fmt: skip
+        return self.model.fit_status
 
     def predict(self, start_day: float, horizon_days: float = 1.0) -> np.ndarray:
         if self.model is None:
             raise ValueError("GridSepp.predict called before fit")
         return predict_grid_sepp(
-            self.model, self.history.cell, self.history.t_days, start_day, horizon_days
+            self.model,
+            self.history.cell,
+            self.history.t_days,
+            start_day,
+            horizon_days,
+            self.neighbours,
         )
+
+
+def fit_status(model) -> dict:
+    """What a fitted method reports about its own fit (every method has one).
+
+    ``fitted`` False means the method could not learn what it is for and
+    ``replaced_by`` names what its forecast is instead; methods that cannot fail
+    (naive, kde) report ``fitted`` True with nothing replaced.
+    """
+    status = getattr(model, "fit_status", None)
+    if status is None:
+        return {"method": model.name, "fitted": True, "reason": None, "replaced_by": None}
+    return status
 
 
 METHODS = {cls.name: cls for cls in (NaiveCount, KdeHotspot, GridSepp, Blend, KernelMixture)}

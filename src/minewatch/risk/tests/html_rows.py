@@ -40,14 +40,14 @@ def table_rows(html: str, attribute: str) -> dict[str, list[str]]:
 
 
 def whole_usd(value: float) -> str:
-    """A USD figure as the pages print it (``floatformat:0``: half up, no grouping)."""
-    return str(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """A USD figure as the pages print it (``floatformat:"0g"``: half up, es-PE grouping 1,234)."""
+    return f"{Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
 
 
 def decimal_es(value: float, places: int = 2) -> str:
-    """A number as the Spanish pages print it with ``floatformat:places`` (decimal comma)."""
+    """A number as the Spanish pages print it with ``floatformat:places`` (es-PE: decimal point)."""
     quantum = Decimal(1).scaleb(-places)
-    return str(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)).replace(".", ",")
+    return str(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def page_text(html: str) -> str:
