@@ -1,0 +1,1 @@
+"""Every write of the accountability app, one module per record kind."""
