@@ -45,7 +45,11 @@ def main() -> None:
     """Entry point of the ``minewatch`` console script."""
     if len(sys.argv) > 1 and sys.argv[1] == "manage":
         # Pass everything after 'manage' to Django untouched (Typer would parse its options).
-        base.setup_django()
+        command = sys.argv[2] if len(sys.argv) > 2 else "help"
+        try:
+            base.setup_django(migrated=command not in base.COMMANDS_WITHOUT_TABLES)
+        except typer.Exit as stop:
+            sys.exit(stop.exit_code)
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["minewatch manage", *sys.argv[2:]])

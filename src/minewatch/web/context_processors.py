@@ -8,7 +8,8 @@ from django.conf import settings
 
 from minewatch import __version__
 from minewatch.core.roles import has_capability
-from minewatch.web import features
+from minewatch.web import features, setup
+from minewatch.web.setup import CONTRAST_COOKIE
 from minewatch.web.strings import JS_STRINGS
 
 
@@ -23,6 +24,13 @@ def minewatch(request: Any) -> dict[str, Any]:
         "can_manage": bool(user and has_capability(user, "manage_incident")),
         "can_operate": bool(user and has_capability(user, "operate")),
         "is_guard": is_guard,
+        "can_see_reports": bool(user and has_capability(user, "see_reports")),
+        "can_audit": bool(user and has_capability(user, "audit")),
         "features": features.available(),
         "js_strings": JS_STRINGS,
+        "sso_enabled": bool(getattr(settings, "MINEWATCH_OIDC_ISSUER", "")),
+        # Setup pages, the liaison's community home and the high-contrast theme (web/setup.py).
+        "can_setup": bool(user and setup.may_setup(user)),
+        "can_community": bool(user and has_capability(user, "community")),
+        "contrast_high": getattr(request, "COOKIES", {}).get(CONTRAST_COOKIE) == "high",
     }

@@ -10,11 +10,10 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from minewatch.core.choices import Role
 from minewatch.core.tenancy import restrict
 from minewatch.geo.models import Region, Route, Site, Zone
 from minewatch.incidents.models import Incident
@@ -46,11 +45,8 @@ def regions_geojson() -> dict[str, Any]:
 
 
 def visible_incidents(user: Any) -> QuerySet:
-    """Incidents the user may see; a guard sees only their own reports (issue 5, roles)."""
-    incidents = restrict(Incident.objects.select_related("site", "region"), user)
-    if getattr(user, "role", None) == Role.GUARD and not user.is_superuser:
-        incidents = incidents.filter(reporter=user)
-    return incidents
+    """Incidents the user may see (tenancy and role: a guard sees only its own reports)."""
+    return restrict(Incident.objects.select_related("site", "region"), user)
 
 
 def sites_geojson(user: Any) -> dict[str, Any]:
@@ -83,6 +79,7 @@ def zones_geojson(user: Any) -> dict[str, Any]:
             "id": z.pk, "name": z.name, "kind": z.kind, "kind_label": z.get_kind_display(),
             "shape": z.shape, "radius_m": z.radius_m, "site": z.site.name if z.site else "",
             "route": z.route.name if z.route else "",
+            "site_id": z.site_id, "route_id": z.route_id,
         }  # fmt: skip
         if z.shape == "circle" and z.center_lat is not None:
             features.append(feature(point(z.center_lat, z.center_lon), properties))
@@ -103,6 +100,7 @@ def routes_geojson(user: Any) -> dict[str, Any]:
                     "buffer_m": r.buffer_m,
                     "length_km": round(r.length_m / 1000, 1),
                     "speed_limit_kmh": r.speed_limit_kmh,
+                    "origin_id": r.origin_id,
                 },
             )  # fmt: skip
             for r in routes
@@ -193,3 +191,24 @@ def alert_figures(user: Any, since: dt.datetime) -> dict[str, Any] | None:
         "acknowledged_count": len(waits),
         "mean_ack_s": sum(waits) / len(waits) if waits else None,
     }
+
+
+def visible_extent(user: Any) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around the sites, zones and routes the user may see.
+
+    The map opens on it (issue #14): a contractor sees its assigned sites, not all of
+    Peru. None when the user sees no site, zone or route.
+    """
+    boxes = []
+    for model in (Site, Zone, Route):
+        box = restrict(model.objects.all(), user).aggregate(
+            south=Min("min_lat"), west=Min("min_lon"), north=Max("max_lat"), east=Max("max_lon")
+        )
+        if box["south"] is not None:
+            boxes.append(box)
+    if not boxes:
+        return None
+    return [
+        [min(b["south"] for b in boxes), min(b["west"] for b in boxes)],
+        [max(b["north"] for b in boxes), max(b["east"] for b in boxes)],
+    ]

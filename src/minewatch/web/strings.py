@@ -136,4 +136,13 @@ JS_STRINGS = {
     "vehicle_state": _("Vehicle state"),
     "departure": _("departure"),
     "now": _("now"),
+    # The alarm console's queue (queue.js).
+    "no_match": _("No open alert matches the filters."),
+    "no_ladder": _("No escalation ladder applies to this alert."),
+    "no_checklist": _("No response checklist for this alert."),
+    "done_by": _("Done by %(who)s at %(when)s"),
+    "not_done": _("Not done yet"),
+    "due": _("due"),
+    "nearest_site": _("Nearest site"),
+    "no_position": _("This alert has no position."),
 }

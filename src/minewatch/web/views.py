@@ -17,8 +17,9 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from minewatch.core.choices import Role
-from minewatch.geo.choices import ZoneKind
-from minewatch.incidents.taxonomy import THREATS
+from minewatch.core.roles import has_capability
+from minewatch.geo.choices import SiteKind, ZoneKind
+from minewatch.incidents.taxonomy import THREATS, types_of
 from minewatch.web import queries
 
 MAP_DAYS_CHOICES = (30, 90, 365, 1825)
@@ -34,6 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """After login: the operations map; a guard lands on the field report."""
     if is_guard(request.user):
         return redirect("incidents:field")
+    if getattr(request.user, "role", None) == Role.LIAISON:
+        return redirect("liaison-home")
     return redirect("map")
 
 
@@ -46,7 +49,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
         request,
         "web/map.html",
         {"threats": THREATS, "zone_kinds": ZoneKind.choices, "days_choices": MAP_DAYS_CHOICES,
-         "default_days": DEFAULT_MAP_DAYS},
+         "default_days": DEFAULT_MAP_DAYS, "site_kinds": SiteKind.choices,
+         "extent": queries.visible_extent(request.user),
+         "can_draw": has_capability(request.user, "manage_sites")},
     )  # fmt: skip
 
 
@@ -116,8 +121,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
-    """The alarm console: open alerts by severity and age, with their escalation ladder."""
-    return render(request, "web/console.html", {})
+    """The alarm console: open alerts by severity and age, with their escalation ladder.
+
+    "Open incident" asks for the type (the alert's suggestion preselected), grouped by threat.
+    """
+    english = (get_language() or "es").startswith("en")
+    type_groups = [
+        (t.label_en if english else t.label_es,
+         [(k.code, k.label_en if english else k.label_es) for k in types_of(t.code)])
+        for t in THREATS
+    ]  # fmt: skip
+    return render(request, "web/console.html", {"type_groups": type_groups})
 
 
 @login_required
@@ -137,4 +151,10 @@ def trip_detail(request: HttpRequest, trip_id: int) -> HttpResponse:
     """
     if is_guard(request.user):
         return redirect("incidents:field")
-    return render(request, "web/trip_detail.html", {"trip_id": trip_id})
+    from minewatch.people.queries import manifest_lines
+
+    # people managers plan a manifest on any trip; others see the link once it has one
+    has_manifest = (has_capability(request.user, "manage_people")
+                    or manifest_lines(request.user, trip_id).exists())  # fmt: skip
+    return render(request, "web/trip_detail.html", {"trip_id": trip_id,
+                                                    "has_manifest": has_manifest})  # fmt: skip

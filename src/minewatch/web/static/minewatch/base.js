@@ -62,7 +62,7 @@
   function formatDateTime(value) {
     if (!value) return "—";
     return new Intl.DateTimeFormat(locale, { timeZone: timeZone, dateStyle: "medium",
-      timeStyle: "short" }).format(new Date(value));
+      timeStyle: "short", hourCycle: "h23" }).format(new Date(value));
   }
   function formatTime(value) {
     return new Intl.DateTimeFormat(locale, { timeZone: timeZone, hour: "2-digit", hourCycle: "h23",

@@ -15,7 +15,8 @@
       if (match && !firstVisible) firstVisible = group.querySelector("option");
     });
     var current = typeSelect.value;
-    if (typeThreats[current] !== threat && firstVisible) typeSelect.value = firstVisible.value;
+    // Nothing preselected: the guard picks the type within the threat.
+    if (typeThreats[current] !== threat && firstVisible) typeSelect.value = "";
   }
   document.querySelectorAll("input[name=threat]").forEach(function (radio) {
     radio.addEventListener("change", function () { filterTypes(radio.value); });
@@ -26,7 +27,8 @@
   var status = document.getElementById("panic-status");
   function say(text) { status.textContent = text; }
   function send(position) {
-    var payload = { note: "panic from field report page" };
+    // No free text: the server writes the alert's words in the organisation's language.
+    var payload = {};
     if (position) {
       payload.lat = position.coords.latitude; payload.lon = position.coords.longitude;
       payload.accuracy_m = Math.round(position.coords.accuracy);

@@ -68,11 +68,49 @@
     return layer;
   }
 
+  // Names on the map come from users (a zone, a site, a route) and are text, never markup:
+  // Leaflet puts a string tooltip or popup in with innerHTML, so a zone named
+  // <img src=x onerror=...> would insert an element. Every overlay of every map therefore
+  // shows a string as text (the root fix); structured cards are built with hoverCard below.
+  if (!L.DivOverlay.prototype._mwTextOnly) {
+    var updateContent = L.DivOverlay.prototype._updateContent;
+    L.DivOverlay.prototype._updateContent = function () {
+      if (typeof this._content === "string") {
+        var node = document.createElement("span");
+        node.textContent = this._content;
+        this._content = node;
+      }
+      return updateContent.call(this);
+    };
+    L.DivOverlay.prototype._mwTextOnly = true;
+  }
+
+  // A hover card: a title and "label: value" lines, all set as text (textContent).
+  function cardElement(title, lines) {
+    var box = document.createElement("div");
+    box.className = "mw-hover-card";
+    var head = document.createElement("strong");
+    head.textContent = title === null || title === undefined ? "" : String(title);
+    box.appendChild(head);
+    (lines || []).forEach(function (line) {
+      if (!line || line[1] === null || line[1] === undefined || line[1] === "") return;
+      var row = document.createElement("div");
+      row.textContent = line[0] ? line[0] + ": " + line[1] : String(line[1]);
+      box.appendChild(row);
+    });
+    return box;
+  }
+  function hoverCard(layer, title, lines, options) {
+    layer.bindTooltip(cardElement(title, lines),
+      Object.assign({ sticky: true, className: "mw-tooltip" }, options || {}));
+    return layer;
+  }
+
   function regionsLayer(url) {
     var layer = L.geoJSON(null, {
       style: { color: "#475569", weight: 1, fillColor: "#1e293b", fillOpacity: 0.35 },
       onEachFeature: function (featureItem, item) {
-        item.bindTooltip(featureItem.properties.name, { sticky: true, className: "mw-tooltip" });
+        hoverCard(item, featureItem.properties.name, []);
       }
     });
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
@@ -80,12 +118,15 @@
     return layer;
   }
 
-  // A Leaflet map on ``element`` with Peru's regions (and the optional basemap).
+  // A Leaflet map on ``element`` with Peru's regions and a basemap: the online tile server
+  // when MINEWATCH_TILE_URL is set, else the offline one of map-basemap.js when the page
+  // loads it (the organisation's PMTiles file, or the bundled provinces, rivers, places).
   function createMap(element, options) {
     options = options || {};
-    var map = L.map(element, { zoomControl: true, attributionControl: true, minZoom: 4,
+    var map = L.map(element, { zoomControl: true, attributionControl: true, minZoom: 4, maxZoom: 18,
       maxBounds: [[-25, -90], [5, -60]], preferCanvas: false });
-    map.fitBounds(options.bounds || PERU_BOUNDS);
+    if (options.view) map.setView(options.view.center, options.view.zoom);
+    else map.fitBounds(options.bounds || PERU_BOUNDS, { maxZoom: options.maxZoom || 18, padding: options.padding || [0, 0] });
     var tileUrl = document.body.getAttribute("data-tile-url");
     if (tileUrl) {
       L.tileLayer(tileUrl, { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
@@ -94,11 +135,19 @@
     var regionsUrl = element.getAttribute("data-regions-url") || "/map/regions.geojson";
     var regions = regionsLayer(regionsUrl);
     regions.addTo(map);
-    return { map: map, regions: regions };
+    var basemap = !tileUrl && window.MWBasemap ? window.MWBasemap.add(map, element) : null;
+    // Over a full PMTiles basemap the regions are outlines only, so the basemap shows through.
+    if (basemap) basemap.then(function () {
+      if (element.getAttribute("data-basemap") !== "pmtiles") return;
+      var outline = { color: "#94a3b8", weight: 1.2, fillOpacity: 0.03 };
+      regions.options.style = Object.assign({}, regions.options.style, outline);
+      regions.setStyle(outline);
+    });
+    return { map: map, regions: regions, basemap: basemap };
   }
 
   window.MWMap = { PERU_BOUNDS: PERU_BOUNDS, THREAT_STYLE: THREAT_STYLE, ZONE_COLOR: ZONE_COLOR,
     RISKY_ZONES: RISKY_ZONES, SEVERITY_COLOR: SEVERITY_COLOR, threatIcon: threatIcon,
     siteIcon: siteIcon, vehicleIcon: vehicleIcon, VEHICLE_COLOR: VEHICLE_COLOR, alertIcon: alertIcon, createMap: createMap,
-    keyboardClick: keyboardClick };
+    keyboardClick: keyboardClick, hoverCard: hoverCard, cardElement: cardElement };
 })();

@@ -5,14 +5,46 @@
   var element = document.getElementById("map");
   if (!element || !window.L) return;
   var t = MW.t, esc = MW.escapeHtml;
-  var built = MWMap.createMap(element);
+  // The map opens where this user left it (per user, in this browser), else on the extent of
+  // what the user may see (web.queries.visible_extent), else on all of Peru.
+  var viewKey = "mw.map.view." + (element.getAttribute("data-user") || "anonymous");
+  function savedView() {
+    try {
+      var v = JSON.parse(window.localStorage.getItem(viewKey) || "null");
+      if (v && isFinite(v.lat) && isFinite(v.lon) && isFinite(v.zoom)) return { center: [v.lat, v.lon], zoom: v.zoom };
+    } catch (e) { /* storage off or a value from another version: start from the extent */ }
+    return null;
+  }
+  var extent = null;
+  try { extent = JSON.parse(element.getAttribute("data-extent") || "null"); } catch (e) { extent = null; }
+  var built = MWMap.createMap(element, { view: savedView(), bounds: extent || undefined, maxZoom: 13,
+    padding: [40, 40] });
   var map = built.map;
+  map.on("moveend", function () {
+    var c = map.getCenter();
+    try {
+      window.localStorage.setItem(viewKey, JSON.stringify({ lat: +c.lat.toFixed(5), lon: +c.lng.toFixed(5), zoom: map.getZoom() }));
+    } catch (e) { /* private mode: the view is just not remembered */ }
+  });
+  // Incidents cluster (leaflet.markercluster); a cluster's colour follows its worst severity.
+  var incidentLayer = L.markerClusterGroup ? L.markerClusterGroup({
+    maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+    iconCreateFunction: function (cluster) {
+      var worst = 1;
+      cluster.getAllChildMarkers().forEach(function (m) { worst = Math.max(worst, m.options.severity || 1); });
+      var n = cluster.getChildCount();
+      var node = document.createElement("span");
+      node.textContent = MW.formatNumber(n);
+      return L.divIcon({ className: "mw-cluster sev-" + worst, iconSize: [34, 34],
+        html: node.outerHTML });
+    }
+  }) : L.layerGroup();
   var layers = {
     regions: built.regions,
     zones: L.layerGroup().addTo(map),
     routes: L.layerGroup().addTo(map),
     sites: L.layerGroup().addTo(map),
-    incidents: L.layerGroup().addTo(map),
+    incidents: incidentLayer.addTo(map),
     convoys: L.layerGroup().addTo(map),
     alerts: L.layerGroup().addTo(map),
     forecast: L.layerGroup()  // off until asked for: it is a model, not an observation
@@ -47,8 +79,11 @@
         L.geoJSON(p.area, { style: { color: "#60a5fa", weight: 2, fillOpacity: 0.12 } }).addTo(layers.sites);
       }
       var marker = L.marker([c[1], c[0]], { icon: MWMap.siteIcon(), title: p.name, alt: p.name, keyboard: true });
-      marker.bindTooltip(p.name, { direction: "top", offset: [0, -10], className: "mw-tooltip" });
+      MWMap.hoverCard(marker, p.name, [[t("kind"), p.kind_label], [t("region"), p.region]],
+        { sticky: false, direction: "top", offset: [0, -10] });
+      marker.mwRecord = { model: "sites", feature: f };
       marker.on("click", function () {
+        if (window.MWDraw && MWDraw.pick(marker)) return;
         openCard(p.name, [row(t("kind"), p.kind_label), row(t("region"), p.region), row(t("owner"), p.owner),
           row(t("altitude"), p.altitude_m ? MW.formatNumber(p.altitude_m) + " m" : "")], "/incidents/?site=" + p.id);
       });
@@ -67,8 +102,10 @@
       var shape = p.shape === "circle" && f.geometry.type === "Point"
         ? L.circle([f.geometry.coordinates[1], f.geometry.coordinates[0]], Object.assign({ radius: p.radius_m }, style))
         : L.geoJSON(f.geometry, { style: style });
-      shape.bindTooltip(p.name, { sticky: true, className: "mw-tooltip" });
+      MWMap.hoverCard(shape, p.name, [[t("kind"), p.kind_label], [t("site"), p.site]]);
+      shape.mwRecord = { model: "zones", feature: f };
       shape.on("click", function () {
+        if (window.MWDraw && MWDraw.pick(shape)) return;
         openCard(p.name, [row(t("kind"), p.kind_label), row(t("site"), p.site), row(t("trip"), p.route),
           row(t("radius"), p.radius_m ? MW.formatNumber(p.radius_m) + " m" : "")]);
       });
@@ -83,8 +120,10 @@
       var p = f.properties;
       L.geoJSON(f.geometry, { style: { color: "#0b1220", weight: 7, opacity: 0.9 }, interactive: false }).addTo(layers.routes);
       var line = L.geoJSON(f.geometry, { style: { color: "#fde047", weight: 3.5 } });
-      line.bindTooltip(p.name, { sticky: true, className: "mw-tooltip" });
+      MWMap.hoverCard(line, p.name, [[t("corridor"), MW.formatNumber(p.buffer_m) + " m"]]);
+      line.mwRecord = { model: "routes", feature: f };
       line.on("click", function () {
+        if (window.MWDraw && MWDraw.pick(line)) return;
         openCard(p.name, [row(t("length"), MW.formatNumber(p.length_km, 1) + " km"),
           row(t("corridor"), MW.formatNumber(p.buffer_m) + " m"),
           row(t("speed_limit"), p.speed_limit_kmh ? p.speed_limit_kmh + " km/h" : "")]);
@@ -97,7 +136,7 @@
   function addIncident(p, coordinates) {
     var marker = L.marker([coordinates[1], coordinates[0]], { icon: MWMap.threatIcon(p.threat, p.severity),
       title: p.reference + " · " + p.type_label, alt: p.threat_label, keyboard: true, riseOnHover: true,
-      zIndexOffset: p.severity * 10 });
+      zIndexOffset: p.severity * 10, severity: p.severity });
     marker.on("click", function () {
       openCard(p.reference + " · " + p.title, [row(t("threat"), p.threat_label), row(t("type"), p.type_label),
         row(t("severity"), p.severity + "/5"), row(t("status"), p.status_label),
@@ -119,6 +158,7 @@
       .then(function (data) {
         drawZones(data.zones); drawRoutes(data.routes); drawSites(data.sites); drawIncidents(data.incidents);
         element.setAttribute("data-loaded", "true");
+        document.dispatchEvent(new CustomEvent("mw:map-layers", { detail: data }));
       });
   }
 
@@ -227,16 +267,40 @@
       var hex = L.polygon(c.boundary, { color: band[1], weight: 1, fillColor: band[1], fillOpacity: 0.35,
         className: "mw-forecast mw-forecast-" + band[2] });
       var expected = MW.formatNumber(c.expected, 3);
-      hex.bindTooltip(t("forecast_expected", { days: FORECAST_DAYS }) + ": " + expected, { sticky: true, className: "mw-tooltip" });
-      hex.on("click", function () {
+      var open = function () {
         openCard(t("forecast_cell"), [row(t("forecast_expected", { days: FORECAST_DAYS }), expected),
           row(t("forecast_top", { pct: band[2] + " %" }), "✓"), row(t("forecast_why"), why)]);
-      });
+      };
+      MWMap.hoverCard(hex, t("forecast_cell"), [[t("forecast_expected", { days: FORECAST_DAYS }), expected]]);
+      hex.on("click", open);
       hex.addTo(layers.forecast);
+      // A hexagon is a few km across: invisible at the national zoom. Each cell also has a
+      // dot of constant size in pixels (a heat surface) that gives way to the hexagons from zoom 9.
+      var centre = hex.getBounds().getCenter();
+      var dot = L.circleMarker(centre, { radius: 14 - band[2] / 4, stroke: false, fillColor: band[1],
+        fillOpacity: 0.55, className: "mw-forecast-dot mw-forecast-dot-" + band[2] });
+      MWMap.hoverCard(dot, t("forecast_cell"), [[t("forecast_expected", { days: FORECAST_DAYS }), expected]]);
+      dot.on("click", open);
+      dot.addTo(layers.forecast);
       shown += 1;
     });
     setCount("forecast", shown);
+    fadeForecast();
   }
+  // Hexagons fade in from zoom 6 to 10 while the dots fade out; both stay clickable.
+  function fadeForecast() {
+    var zoom = map.getZoom();
+    var hexShare = Math.max(0, Math.min(1, (zoom - 6) / 4));
+    layers.forecast.eachLayer(function (item) {
+      if (item instanceof L.CircleMarker) {
+        item.setStyle({ fillOpacity: zoom >= 10 ? 0 : 0.55 * (1 - hexShare / 1.5) });
+      } else {
+        item.setStyle({ opacity: 0.15 + 0.85 * hexShare, fillOpacity: 0.05 + 0.3 * hexShare });
+      }
+    });
+    element.setAttribute("data-forecast-zoom", String(zoom));
+  }
+  map.on("zoomend", fadeForecast);
   function loadForecast() {
     return MW.api("GET", "/api/v1/risk/forecast/?days=" + FORECAST_DAYS + "&resolution=7&geometry=true")
       .then(function (data) { drawForecast(data); element.setAttribute("data-forecast", "loaded"); })
@@ -258,5 +322,5 @@
   MW.startLive();
   // Without a live stream, poll; with one, a slow refresh still catches anything missed.
   setInterval(function () { loadConvoys(); loadAlerts(); }, MW.has("stream") ? 60000 : 15000);
-  window.MWOpsMap = { map: map, layers: layers };
+  window.MWOpsMap = { map: map, layers: layers, reload: loadLayers, openCard: openCard, row: row };
 })();

@@ -91,12 +91,24 @@
       alarm: !!(p.attributes && p.attributes.alarm) };
   }
 
+  // A tracker that accepts positions without a secret (legacy opt-out) or has none yet:
+  // anyone who knows its identifier could forge its track (the API's own wording).
+  function warnDevice(plate, d) {
+    var box = document.getElementById("trip-device-warnings");
+    if (!box) return;
+    var item = document.createElement("li");
+    item.innerHTML = "<strong>" + esc(plate) + " · " + esc(d.unique_id) + "</strong>: " + esc(d.authentication_warning);
+    box.querySelector("ul").appendChild(item);
+    box.hidden = false;
+  }
+
   function loadTracks() {
     var window_ = "&page_size=1000" + (trip.raw.departed_at ? "&since=" + encodeURIComponent(trip.raw.departed_at) : "") +
       (trip.arrivedAt || trip.raw.aborted_at ? "&until=" + encodeURIComponent(trip.arrivedAt || trip.raw.aborted_at) : "");
     return Promise.all(trip.vehicles.map(function (m) {
       return MW.apiAll("/api/v1/devices/?vehicle=" + encodeURIComponent(m.vehicleId), 1).then(function (items) {
         return Promise.all(items.map(function (d) {
+          if (d.authentication_warning) warnDevice(m.plate, d);
           return MW.apiAll("/api/v1/positions/?device=" + d.id + window_, 10).then(function (positions) {
             var device = devices[d.id] = devices[d.id] || { id: d.id, plate: m.plate, role: m.role, vehicleId: m.vehicleId };
             device.points = positions.map(pointOfPosition).reverse(); // the API gives newest first
