@@ -28,6 +28,9 @@ import open_cp.naive
 import open_cp.retrohotspot
 import open_cp.seppexp
 
+KDE_SAMPLES = 4  # random points per grid cell for open_cp's KDE (seeded per day)
+DAY_MS = 86_400_000
+
 
 def _points(events: dict, upto_s: float):
     t_s = np.asarray(events["t_s"], float)
@@ -46,11 +49,28 @@ def _predict(method: str, region, cell_m: float, points, day_s: float):
         model.data = points
         fitted = time.perf_counter()
         prediction = model.predict()
-    elif method == "kde":
+    elif method == "kde" or method.startswith("kde@"):
+        # kde@W: only the last W days (kde@all: every past event); a bounded, seeded
+        # number of random sample points per grid cell (open_cp's own sampling)
+        window = method.partition("@")[2] or "all"
         model = open_cp.kde.KDE(region=region, grid_size=cell_m)
         model.data = points
+        begin = None if window == "all" else day - np.timedelta64(int(float(window) * DAY_MS), "ms")
         fitted = time.perf_counter()
-        prediction = model.predict(end_time=day)
+        np.random.seed(int(day_s) % 2**31)
+        recent = (
+            points.timestamps >= begin
+            if begin is not None
+            else np.ones(points.number_data_points, bool)
+        )
+        prediction = None  # no map (scored as all-equal) when the window holds no usable data
+        if np.sum(recent) >= 2:
+            try:
+                prediction = model.predict(start_time=begin, end_time=day, samples=KDE_SAMPLES)
+            except (ValueError, np.linalg.LinAlgError):  # e.g. all points on a line: singular
+                prediction = None
+        if prediction is not None and not np.all(np.isfinite(prediction.intensity_matrix)):
+            prediction = None
     elif method == "retro":
         model = open_cp.retrohotspot.RetroHotSpotGrid(region=region, grid_size=cell_m)
         model.weight = open_cp.retrohotspot.Quartic(bandwidth=2 * cell_m)
@@ -67,6 +87,9 @@ def _predict(method: str, region, cell_m: float, points, day_s: float):
     else:
         raise ValueError(f"unknown open_cp method {method!r}")
     done = time.perf_counter()
+    if prediction is None:
+        width, height = region.grid_size(cell_m)
+        return np.zeros((height, width)), fitted - began, done - fitted
     return np.asarray(prediction.intensity_matrix, float), fitted - began, done - fitted
 
 

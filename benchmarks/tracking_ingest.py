@@ -81,6 +81,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MINEWATCH = str(ROOT / ".venv" / "bin" / "minewatch")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEVICES = 200
+# Every benchmark tracker's secret, sent as Traccar Client does: id=DEVICE:SECRET.
+SECRET = "bench-tracker-secret-0123456789"  # noqa: S105 - benchmark fixture
 
 
 def load() -> str:
@@ -135,7 +137,7 @@ def create_fleet() -> None:
             vehicle = fleet.save_vehicle(actor=None, organisation=org, plate=f"{kind[0]}{n}",
                                          kind=kind)  # fmt: skip
             fleet.save_device(actor=None, organisation=org, unique_id=f"B{2 * n + len(members)}",
-                              vehicle=vehicle)  # fmt: skip
+                              vehicle=vehicle, secret=SECRET)  # fmt: skip
             members.append((vehicle, role))
         trip = fleet.save_trip(actor=None, organisation=org, reference=f"T{n}", route=route,
                                vehicles=members)  # fmt: skip
@@ -153,7 +155,7 @@ def route_points() -> list[tuple[float, float]]:
 
 def fix_query(device: int, k: int, points: list, base_ms: int, alarm: bool = False) -> str:
     lat, lon = points[(device * 7 + k // 30) % len(points)]
-    query = (f"id=B{device}&lat={lat:.6f}&lon={lon:.6f}&timestamp={base_ms + k * 1000}"
+    query = (f"id=B{device}:{SECRET}&lat={lat:.6f}&lon={lon:.6f}&timestamp={base_ms + k * 1000}"
              f"&speed=27.0&bearing=120&accuracy=6")  # fmt: skip
     return query + ("&alarm=sos" if alarm else "")
 
@@ -241,7 +243,7 @@ function request()
   n = n + 1
   local p = pts[((dev * 7 + math.floor(k / 30)) %% npts) + 1]
   return wrk.format("GET", string.format(
-    "%%s?id=B%%d&lat=%%.6f&lon=%%.6f&timestamp=%%d&speed=27.0&bearing=120&accuracy=6",
+    "%%s?id=B%%d:%s&lat=%%.6f&lon=%%.6f&timestamp=%%d&speed=27.0&bearing=120&accuracy=6",
     path0, dev, p[1], p[2], base + k * 1000))
 end
 """
@@ -257,7 +259,7 @@ def wrk_run(port: int, path: str, *, connections: int, seconds: float, base_ms: 
         return None
     script = Path(tempfile.mkdtemp(prefix="mw-bench-wrk-")) / "osmand.lua"
     points = ",".join(f"{{{lat:.6f},{lon:.6f}}}" for lat, lon in route_points())
-    script.write_text(WRK_SCRIPT % points)
+    script.write_text(WRK_SCRIPT % (points, SECRET))
     done = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script),
          f"http://127.0.0.1:{port}{path}", "--", str(base_ms), str(DEVICES), path],
@@ -337,7 +339,8 @@ def mqtt_run(env: dict[str, str], messages: int, workers: int, base_ms: int) -> 
 
     def workers_up() -> list[subprocess.Popen]:
         return [subprocess.Popen([MINEWATCH, "tracking", "mqtt", "--broker", f"127.0.0.1:{port}",
-                                  "--client-id", f"bench-ingest-{i}"], env=env,
+                                  "--client-id", f"bench-ingest-{i}", "--backlog-probe", "0"],
+                                 env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for i in range(workers)]  # fmt: skip
 

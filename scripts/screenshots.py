@@ -6,8 +6,9 @@
 Drives Debian's Chromium with Playwright, logs in as the demo users, raises two
 alerts through the API (a manual one and a guard's panic) so the console has
 something to show, and writes one PNG per main screen at 1366×768 (with the convoys
-screen and a finished demo trip's page when the tracking app is installed) (the phone
-screens at 360 px wide). It changes the demo database: run it on a demo, never
+screen and a finished demo trip's page when the tracking app is installed), the incident
+form, the setup pages and the liaison's home (the phone screens at 360 and 390 px wide).
+PNGs are re-saved with a 256-colour palette when Pillow is installed, to keep them small. It changes the demo database: run it on a demo, never
 on real data.
 """
 
@@ -22,14 +23,18 @@ from playwright.sync_api import sync_playwright
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
+    "--lang=es-PE",  # the browser's own widgets (date and time inputs) in Peru's 24-hour style
 ]  # fmt: skip
 PASSWORD = "minewatch-demo"  # noqa: S105 - the documented, printed demo password
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 LAS_BAMBAS = {"latitude": -14.07, "longitude": -72.31, "accuracy": 12}
 
 
-def new_page(browser: Any, url: str, user: str, phone: bool = False, lang: str = "es-PE") -> Any:
-    viewport = {"width": 360, "height": 780} if phone else {"width": 1366, "height": 768}
+def new_page(
+    browser: Any, url: str, user: str, phone: bool = False, lang: str = "es-PE", width: int = 360
+) -> Any:
+    viewport = {"width": width, "height": 780 if width == 360 else 844} if phone else {
+        "width": 1366, "height": 768}  # fmt: skip
     context = browser.new_context(viewport=viewport, locale=lang, geolocation=LAS_BAMBAS,
                                   permissions=["geolocation"], is_mobile=phone)  # fmt: skip
     page = context.new_page()
@@ -50,12 +55,14 @@ def post(page: Any, address: str, data: dict[str, Any]) -> Any:
 def shoot(page: Any, name: str, full_page: bool = False) -> None:
     page.wait_for_timeout(900)
     page.screenshot(path=str(OUT / name), full_page=full_page)
+    shrink(OUT / name)
     print("wrote", OUT / name)
 
 
 def capture(url: str, browser: Any) -> None:
     operator = new_page(browser, url, "operator")
     operator.wait_for_selector("#map[data-loaded=true]")
+    operator.wait_for_selector("#map[data-basemap]")  # the offline basemap (docs/map.md)
     shoot(operator, "map.png")
     operator.evaluate("window.MWOpsMap.map.setView([-15.3, -71.9], 8)")
     shoot(operator, "map-southern-corridor.png")
@@ -89,11 +96,53 @@ def capture(url: str, browser: Any) -> None:
     shoot(operator, "dashboard.png")
     if "trips" in (operator.locator("body").get_attribute("data-features") or ""):
         capture_convoys(url, operator)
+    operator.goto(f"{url}/incidents/new/")
+    shoot(operator, "incident-form.png", full_page=True)
+    capture_setup(url, browser)
     english = new_page(browser, url, "manager", lang="en-GB")
     english.select_option("#language-select", "en")
     english.wait_for_selector("#map[data-loaded=true]")
     shoot(english, "map-english.png")
     english.select_option("#language-select", "es")
+
+
+def capture_setup(url: str, browser: Any) -> None:
+    """The setup pages (users as the administrator, alerting as the security manager),
+    the liaison's community home and a guard's pages on a phone (390 px)."""
+    admin = new_page(browser, url, "admin")
+    admin.goto(f"{url}/setup/")
+    shoot(admin, "setup.png")
+    admin.goto(f"{url}/setup/users/")
+    shoot(admin, "setup-users.png", full_page=True)
+    manager = new_page(browser, url, "manager")
+    for slug in ("alert-rules", "escalation-policies", "channels", "sites"):
+        manager.goto(f"{url}/setup/{slug}/")
+        first = manager.locator("table tbody tr:first-child a")
+        if first.count():
+            first.first.click()
+            manager.wait_for_load_state("networkidle")
+        shoot(manager, f"setup-{slug}.png", full_page=True)
+    manager.goto(f"{url}/map/")
+    manager.click(".navgroup summary")
+    shoot(manager, "menu-open.png")
+    liaison = new_page(browser, url, "liaison")
+    liaison.goto(f"{url}/community/")
+    shoot(liaison, "liaison-home.png")
+    guard = new_page(browser, url, "guard", phone=True, width=390)
+    guard.goto(f"{url}/incidents/")
+    shoot(guard, "guard-reports-phone.png", full_page=True)
+
+
+def shrink(path: Path) -> None:
+    """Re-save a screenshot with a 256-colour palette (a third of the size, same look)."""
+    try:
+        from PIL import Image
+    except ImportError:  # Pillow is optional: keep the full-colour PNG
+        return
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
+            path, optimize=True
+        )
 
 
 def capture_convoys(url: str, operator: Any) -> None:

@@ -11,7 +11,8 @@ def test_health_answers_without_auth(db: Any, api_client: Any) -> None:
     response = api_client().get("/api/v1/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "degraded"  # never backed up, no signed checkpoint yet
+    assert body["checks"]["database"]["status"] == "ok"
     assert body["database"] in {"sqlite", "postgresql"}
     assert body["version"]
 
