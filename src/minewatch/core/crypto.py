@@ -93,20 +93,28 @@ def _read(directory: Path) -> Keys:
     return Keys(MultiFernet(fernets), hmac_key, len(fernets))
 
 
-def keys(directory: Path | None = None) -> Keys:
-    """The data directory's keys, read once per file change."""
-    directory = directory or data_dir()
+def keys(directory: Path | str | None = None) -> Keys:
+    """The data directory's keys, read once per file change.
+
+    Every call stats both files (so a rotation by another process is seen at once), with
+    ``os.stat`` on plain strings: this runs for every encrypted value read or written, and
+    pathlib's path building cost more than the stat itself (a batch of access events
+    decrypts thousands of values).
+    """
+    from django.conf import settings
+
+    folder = os.fspath(directory or settings.DATA_DIR)
     stamps: list[tuple[int, int, int]] = []
     for name in (FERNET_KEY_FILE, HMAC_KEY_FILE):
         try:
-            stat = (directory / name).stat()
+            stat = os.stat(os.path.join(folder, name))
         except FileNotFoundError:
-            raise _missing(directory / name) from None
+            raise _missing(Path(folder) / name) from None
         stamps.append((stat.st_mtime_ns, stat.st_ino, stat.st_size))
-    marker = (str(directory), *stamps)
+    marker = (folder, *stamps)
     found = _cache.get(marker)
     if found is None:
-        found = _read(directory)
+        found = _read(Path(folder))
         _cache.clear()
         _cache[marker] = found
     return found

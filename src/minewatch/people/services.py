@@ -831,7 +831,9 @@ def resolve_many(wanted: list[tuple[int, str, dt.datetime, str | None]]) -> list
     if keys:
         for credential in Credential.objects.filter(
             organisation_id__in={org for org, _key in keys}, value__in={k for _o, k in keys}
-        ).select_related("person"):  # fmt: skip
+        ).select_related("person").defer("person__document_number", "person__phone"):  # fmt: skip
+            # (the personal data stays encrypted until asked for: a batch of events needs the
+            # holder, not their document, and every decryption costs)
             issued[(credential.organisation_id, credential.value)] = credential
     people = people_by_key(keys - set(issued))
     plates = _planned_plates({

@@ -36,6 +36,7 @@ from minewatch.risk.models import (
 THREATS = gap_engine.THREATS
 HISTORY_DAYS = 3 * 365  # the register and loss model look at the last three years
 MIN_WINDOW_DAYS = 90  # a rate is never measured over less than a quarter of a year
+PARTIAL_YEAR_DAYS = 30  # records this far into a year do not make it a yearly bin of its own
 NEAR_SITE_RING = 2  # forecast cells within this many H3 rings of a site count for it
 SITE_FORECAST_RESOLUTION = 7  # ~5 km² cells: the scale of a mine and its surroundings
 
@@ -271,13 +272,13 @@ def _yearly_counts_and_losses(site: Site, threat: str, now: dt.datetime):
     """Incidents per year back from ``now`` (newest first) and the losses recorded.
 
     As many yearly bins as the organisation has years of records (``observation_window_days``
-    rounded to the nearest year, at least one, at most the register's three). Rounding, not
-    rounding up: two years of records read an hour later are still two bins, not a third
-    nearly empty year that would cut the frequency by a third; a partial year counts once
-    more than half of it is on record, and older incidents beyond the last bin are left out.
+    rounded up, at least one, at most the register's three), where a partial year counts
+    once it holds more than ``PARTIAL_YEAR_DAYS`` of records: two years of records read an
+    hour or a week later are still two bins, not a third nearly empty year that would cut
+    the frequency by a third. Incidents older than the last bin are left out.
     """
     window = observation_window_days(site.organisation_id, now)
-    years = max(1, min(HISTORY_DAYS // 365, math.floor(window / 365 + 0.5)))
+    years = max(1, min(HISTORY_DAYS // 365, math.ceil((window - PARTIAL_YEAR_DAYS) / 365)))
     rows = Incident.objects.filter(
         site=site, threat=threat, occurred_at__gte=now - dt.timedelta(days=years * 365)
     ).values_list("occurred_at", "loss_usd")

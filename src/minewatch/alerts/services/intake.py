@@ -83,7 +83,10 @@ class AlertIntake:
 
     def submit(self, item: AlertInput) -> IntakeEntry:
         """Journal ``item``; when this returns the detection is durable (acknowledge it)."""
-        entry = IntakeEntry.objects.create(payload=encode_input(item))
+        # This process's writers take turns on SQLite (as submit_many does): a lone insert
+        # racing the intake's transaction met a locked table instead of waiting.
+        with write_turn():
+            entry = IntakeEntry.objects.create(payload=encode_input(item))
         if transaction.get_connection().in_atomic_block:
             # Durable with the caller's transaction; the intake can see it once it commits.
             transaction.on_commit(self._wake.set)
@@ -177,7 +180,8 @@ class AlertIntake:
     def run_forever(self) -> None:
         try:
             try:
-                waiting = self.waiting
+                with write_turn():  # not racing a submit's insert on SQLite
+                    waiting = self.waiting
             except Exception:  # a locked or unreachable database must not end the thread
                 logger.exception("cannot count the journal; the loop replays it when it can")
                 waiting = 0

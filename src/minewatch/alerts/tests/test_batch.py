@@ -177,3 +177,42 @@ def test_a_database_error_when_the_intake_starts_does_not_end_its_thread(world) 
 def test_intake_rejects_a_zero_batch() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         AlertIntake(max_batch=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_journal_write_outside_a_transaction_waits_for_the_process_write_turn(world) -> None:
+    # submit_many took the turn and submit did not: on SQLite the lone insert met the intake
+    # thread's transaction ("database table is locked: alerts_intakeentry", CI)
+    from django.db import connections
+
+    from minewatch.alerts.services.bulk import write_turn
+
+    intake = AlertIntake(max_batch=50)
+    holding, release, submitted = threading.Event(), threading.Event(), threading.Event()
+
+    def writer_holding_the_turn() -> None:
+        with write_turn():
+            holding.set()
+            release.wait(30)
+
+    def detector() -> None:
+        try:
+            intake.submit(make_input(world.sites["a1"], subject_key="waits-its-turn"))
+            submitted.set()
+        finally:
+            connections.close_all()
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL writers do not take turns")
+    holder = threading.Thread(target=writer_holding_the_turn, daemon=True)
+    holder.start()
+    assert holding.wait(10)
+    submitting = threading.Thread(target=detector, daemon=True)
+    submitting.start()
+    try:
+        assert not submitted.wait(0.5)  # queued behind the writer, not racing it
+    finally:
+        release.set()
+    assert submitted.wait(30)
+    holder.join(10)
+    submitting.join(10)

@@ -93,7 +93,17 @@ def test_incidents_far_from_the_site_do_not_raise_its_forecast(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("recorded_days", "bins"),
-    [(730, 2), (730.01, 2), (731, 2), (800, 2), (2 * 365 + 200, 3), (400, 1), (120, 1)],
+    [
+        (730, 2),
+        (730.01, 2),
+        (731, 2),
+        (750, 2),
+        (800, 3),
+        (2 * 365 + 200, 3),
+        (400, 2),
+        (380, 1),
+        (120, 1),
+    ],
 )
 def test_yearly_bins_follow_the_years_on_record_not_the_minutes_since(world, recorded_days, bins):
     # two years of records read a few minutes later are still two years, not a third empty
