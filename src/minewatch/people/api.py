@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -22,7 +23,7 @@ from rest_framework.routers import BaseRouter
 from minewatch.core.api import TenantViewSetMixin
 from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.roles import has_capability
-from minewatch.people import queries, services, visits
+from minewatch.people import pipeline, queries, services, visits
 from minewatch.people.filtersets import (
     AccessAnomalyFilterSet,
     AccessEventFilterSet,
@@ -324,7 +325,11 @@ class AccessEventViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
         items = body.get("events") if isinstance(body, dict) else body
         if not isinstance(items, list) or not items:
             raise InvalidInput("send a non-empty list of events", field="events")
-        outcome = services.record_access_events(actor=request.user, events=items)
+        try:  # committed together with other gates' concurrent calls (people/pipeline.py)
+            outcome = pipeline.record_access_events(actor=request.user, events=items)
+        except pipeline.NotStored:
+            return Response({"detail": _("the events could not be stored now; send them again")},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)  # fmt: skip
         stored = AccessEventSerializer(
             AccessEvent.objects.filter(pk__in=[e.pk for e in outcome.stored])
             .select_related("access_point", "person").prefetch_related("anomalies")

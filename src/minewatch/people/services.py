@@ -717,6 +717,20 @@ class IngestResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)  # index, field, message
 
 
+@dataclass
+class AccessCall:
+    """One caller's events with the access points that caller may use (checked in the
+    caller's thread, by ``prepare_access_call``); several calls can be stored together
+    (``store_access_calls``, the group commit of ``people/pipeline.py``) and each keeps its
+    own ``result`` and its own actor in the audit log."""
+
+    actor: Any
+    items: list[Any]
+    points: dict[int, Site]
+    now: dt.datetime
+    result: IngestResult = field(default_factory=IngestResult)
+
+
 def _parse_event(raw: Any, points: dict[int, Site], now: dt.datetime) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise InvalidInput(_("each event is an object"), field="events")
@@ -989,19 +1003,18 @@ def _snapshots(events: list[AccessEvent]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _audit_rows(actor: Any, events: list[AccessEvent],
+def _audit_rows(actors: list[Any], events: list[AccessEvent],
                 found: dict[int, list[str]]) -> list[dict[str, Any]]:  # fmt: skip
-    """The entries ``audit.record`` would write for each created event, as values to append
-    to the ledger in bulk (``ledger.chain_values``)."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    actor_id = actor.pk if is_user else None
-    actor_name = str(getattr(actor, "username", "") or actor or "system")[:150]
+    """The entries ``audit.record`` would write for each created event (by its own caller,
+    ``actors[i]``), as values to append to the ledger in bulk (``ledger.chain_values``)."""
     label = AccessEvent._meta.label_lower
     rows = []
-    for event, after in zip(events, _snapshots(events), strict=True):
+    for actor, event, after in zip(actors, events, _snapshots(events), strict=True):
+        is_user = actor is not None and getattr(actor, "is_authenticated", False)
         rows.append({
-            "organisation_id": event.organisation_id, "actor_id": actor_id,
-            "actor_name": actor_name, "action": AuditAction.CREATE, "object_type": label,
+            "organisation_id": event.organisation_id, "actor_id": actor.pk if is_user else None,
+            "actor_name": str(getattr(actor, "username", "") or actor or "system")[:150],
+            "action": AuditAction.CREATE, "object_type": label,
             "object_id": str(event.pk), "object_repr": str(event)[:300], "before": None,
             "after": after, "changes": audit.diff(None, after),
             "note": ",".join(found[event.pk])[:500],
@@ -1018,8 +1031,14 @@ def record_access_events(
     The batch is read, written, audited and published in a number of queries that does
     not grow with its size.
     """
-    from minewatch.alerts.services.bulk import write_turn
+    call = prepare_access_call(actor=actor, events=events, now=now)
+    store_access_calls([call])
+    return call.result
 
+
+def prepare_access_call(*, actor: Any, events: Iterable[Any],
+                        now: dt.datetime | None = None) -> AccessCall:  # fmt: skip
+    """The caller's right to record passes and the access points it may name (its scope)."""
     _require(actor, "record_access", "record access events")
     now = now or timezone.now()
     items = list(events)
@@ -1033,42 +1052,53 @@ def record_access_events(
         p.pk: p for p in restrict(Site.objects.filter(pk__in=wanted, kind=SiteKind.ACCESS_POINT)
                                   .select_related("parent"), actor)
     } if wanted else {}  # fmt: skip
-    result = IngestResult()
-    # One commit (and one signed audit head) per batch; on SQLite this process's writers
-    # (the alert intake) queue in turn instead of polling for the lock.
+    return AccessCall(actor, items, points, now)
+
+
+def store_access_calls(calls: list[AccessCall]) -> None:
+    """Store the calls' events as one batch: one transaction, one commit (and one signed
+    audit head); on SQLite this process's writers (the alert intake) queue in turn instead
+    of polling for the lock. Each call's ``result`` gets its own outcome."""
+    from minewatch.alerts.services.bulk import write_turn
+
     with write_turn(), transaction.atomic():
-        _store_batch(actor, items, points, now, result)
-    return result
+        _store_calls(calls)
 
 
-def _store_batch(actor: Any, items: list[Any], points: dict[int, Site], now: dt.datetime,
-                 result: IngestResult) -> None:  # fmt: skip
+def _store_calls(calls: list[AccessCall]) -> None:
     """Parse, drop duplicates, resolve, insert, check, audit and publish the batch."""
     fresh: list[dict[str, Any]] = []
-    for index, raw in enumerate(items):
-        try:
-            fresh.append(_parse_event(raw, points, now))
-        except InvalidInput as problem:
-            result.rejected.append({"index": index, "field": problem.field,
-                                    "message": problem.message})  # fmt: skip
+    for call in calls:
+        for index, raw in enumerate(call.items):
+            try:
+                clean = _parse_event(raw, call.points, call.now)
+            except InvalidInput as problem:
+                call.result.rejected.append({"index": index, "field": problem.field,
+                                             "message": problem.message})  # fmt: skip
+                continue
+            clean["call"] = call
+            fresh.append(clean)
     for attempt in range(3):
         kept, duplicates = _drop_duplicates(fresh)
         try:
             # PostgreSQL: a savepoint, for a duplicate committed meanwhile by another writer
             # (SQLite's IMMEDIATE transactions let none in).
             with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
-                _store_fresh(actor, kept, result)
+                _store_fresh(kept)
         except IntegrityError:  # the same controller id arrived concurrently: read again
             if attempt == 2 or connection.vendor != "postgresql":
                 raise
             continue
-        result.duplicates.extend(duplicates)
+        for clean in duplicates:
+            clean["call"].result.duplicates.append(clean["controller_event_id"])
         return
 
 
-def _drop_duplicates(fresh: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The events whose controller id is new, and the ids of the others (stored before, or
-    earlier in the batch)."""
+def _drop_duplicates(
+    fresh: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events whose controller id is new, and the others (stored before, or earlier in
+    the batch)."""
     if not fresh:
         return [], []
     stored = set(AccessEvent.objects.filter(
@@ -1079,7 +1109,7 @@ def _drop_duplicates(fresh: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
     for clean in fresh:
         key = (clean["access_point"].organisation_id, clean["controller_event_id"])
         if key in stored:
-            duplicates.append(clean["controller_event_id"])
+            duplicates.append(clean)
         else:
             stored.add(key)
             kept.append(clean)
@@ -1110,7 +1140,7 @@ def _insert(model: type[models.Model], instances: list[models.Model]) -> bool:
     return True
 
 
-def _store_fresh(actor: Any, fresh: list[dict[str, Any]], result: IngestResult) -> None:
+def _store_fresh(fresh: list[dict[str, Any]]) -> None:
     if not fresh:
         return
     who = resolve_many([(c["access_point"].organisation_id, c["credential"], c["occurred_at"],
@@ -1171,14 +1201,16 @@ def _store_fresh(actor: Any, fresh: list[dict[str, Any]], result: IngestResult) 
     from minewatch.core import ledger
     from minewatch.core.models import AuditEntry
 
-    insert_values(AuditEntry, ledger.chain_values(_audit_rows(actor, events, found)))
+    actors = [c["call"].actor for c in fresh]
+    insert_values(AuditEntry, ledger.chain_values(_audit_rows(actors, events, found)))
     _reconcile_manifests([e for e in events if e.person_id is not None])
     publish_many([_anomaly_event(anomaly, anomaly.event) for anomaly in anomalies] + [
         Event("access_event.recorded", e.organisation_id,
               {"id": e.pk, "anomalies": found[e.pk]}, site_id=e.access_point_id)
         for e in events
     ])  # fmt: skip
-    result.stored.extend(events)
+    for clean, event in zip(fresh, events, strict=True):
+        clean["call"].result.stored.append(event)
 
 
 def _reconcile_manifests(events: list[AccessEvent]) -> None:

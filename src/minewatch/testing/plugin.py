@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,20 @@ def mqtt_broker() -> tuple[str, int]:
     port = int(os.environ.get("MINEWATCH_TEST_MQTT_PORT", "1883"))
     require_service("MQTT broker", host, port)
     return host, port
+
+
+@pytest.fixture(autouse=True)
+def _no_group_commit_thread_outlives_its_test() -> Iterator[None]:
+    """The shared group-commit threads (access events, tracker fixes) each hold a database
+    connection; one left running past its test would keep the test database in use (and
+    see the next test's data). They restart on next use."""
+    yield
+    people_pipeline = sys.modules.get("minewatch.people.pipeline")
+    if people_pipeline is not None:
+        people_pipeline.stop_shared_batcher()
+    tracking_pipeline = sys.modules.get("minewatch.tracking.pipeline")
+    if tracking_pipeline is not None:
+        tracking_pipeline.stop_shared_batchers()
 
 
 @pytest.fixture(scope="session")

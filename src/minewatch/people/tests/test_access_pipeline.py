@@ -1,0 +1,93 @@
+"""Group commit of access events (people/pipeline.py): many callers, one batch, each its own answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from minewatch.core.models import AuditEntry
+from minewatch.geo.models import Site
+from minewatch.people import pipeline, services
+from minewatch.people.models import AccessEvent
+from minewatch.people.tests.test_access_events import event
+
+
+def call(world, user, *events):
+    return services.prepare_access_call(actor=world.users[user], events=list(events))
+
+
+def test_calls_stored_together_each_get_their_own_outcome_and_actor(world, gates):
+    gate, other_company = gates["a1"], gates["b1"]
+    first = call(world, "operator", event(gate, "c-1"), event(gate, "c-2"))
+    # index 1 is the second company's gate: not this caller's (refused by its own index)
+    second = call(world, "security_manager", event(gate, "c-3"),
+                  event(other_company, "c-4"), event(gate, "c-1"))  # fmt: skip
+    services.store_access_calls([first, second])
+    assert [e.controller_event_id for e in first.result.stored] == ["c-1", "c-2"]
+    assert first.result.rejected == [] and first.result.duplicates == []
+    assert [e.controller_event_id for e in second.result.stored] == ["c-3"]
+    assert [(r["index"], r["field"]) for r in second.result.rejected] == [(1, "access_point")]
+    assert second.result.duplicates == ["c-1"]  # sent first by the other caller
+    by_event = dict(AuditEntry.objects.filter(object_type="people.accessevent").values_list(
+        "object_id", "actor_name"))  # fmt: skip
+    names = {e.controller_event_id: by_event[str(e.pk)] for e in AccessEvent.objects.all()}
+    assert names == {"c-1": "a-operator", "c-2": "a-operator", "c-3": "a-security_manager"}
+
+
+def test_inside_a_transaction_the_events_are_stored_at_once(world, gates):
+    outcome = pipeline.record_access_events(actor=world.users["operator"],
+                                            events=[event(gates["a1"], "t-1")])  # fmt: skip
+    assert [e.controller_event_id for e in outcome.stored] == ["t-1"]
+    assert pipeline._shared is None  # no thread was needed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_calls_queued_meanwhile_are_committed_in_one_batch(world, gates):
+    batcher = pipeline.AccessBatcher()
+    gate = gates["a1"]
+    futures = [batcher.submit(call(world, "operator", event(gate, f"q-{n}"))) for n in range(5)]
+    batcher.start()  # everything queued so far is one batch
+    try:
+        outcomes = [future.result(30) for future in futures]
+    finally:
+        batcher.stop()
+    assert batcher.batches == 1
+    assert [[e.controller_event_id for e in o.stored] for o in outcomes] == [
+        [f"q-{n}"] for n in range(5)]  # fmt: skip
+    assert AccessEvent.objects.filter(controller_event_id__startswith="q-").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_that_cannot_be_stored_does_not_refuse_the_others(world, gates):
+    gate = gates["a1"]
+    batcher = pipeline.AccessBatcher()
+    good = call(world, "operator", event(gate, "ok-1"))
+    broken = call(world, "operator", event(gate, "broken"))
+    broken.points = {gate.pk: Site(name="not saved", organisation=gate.organisation)}  # no pk
+    later = call(world, "operator", event(gate, "ok-2"))
+    futures = [batcher.submit(c) for c in (good, broken, later)]
+    batcher.start()
+    try:
+        assert [e.controller_event_id for e in futures[0].result(30).stored] == ["ok-1"]
+        with pytest.raises(RuntimeError):
+            futures[1].result(30)
+        assert [e.controller_event_id for e in futures[2].result(30).stored] == ["ok-2"]
+    finally:
+        batcher.stop()
+    assert set(AccessEvent.objects.values_list("controller_event_id", flat=True)) == {
+        "ok-1", "ok-2"}  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_after_the_shared_batcher_commits(world, gates, api_client):
+    client = api_client(world.users["operator"])
+    try:
+        response = client.post("/api/v1/access-events/", {"events": [event(gates["a1"], "api-1")]},
+                               format="json")  # fmt: skip
+        again = client.post("/api/v1/access-events/", {"events": [event(gates["a1"], "api-1")]},
+                            format="json")  # fmt: skip
+    finally:
+        pipeline.stop_shared_batcher()
+    assert response.status_code == 201, response.content
+    assert [e["controller_event_id"] for e in response.json()["stored"]] == ["api-1"]
+    assert again.status_code == 201 and again.json()["duplicates"] == ["api-1"]
+    assert AccessEvent.objects.filter(controller_event_id="api-1").count() == 1
