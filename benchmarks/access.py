@@ -76,6 +76,10 @@ def setup(database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
     if database_url:
         call_command("flush", interactive=False, verbosity=0)
+    # As each serving process does once its app is built (minewatch/asgi.py, core/heap.py).
+    from minewatch.core.heap import freeze_startup_heap
+
+    freeze_startup_heap()
 
 
 def build_world():  # noqa: ANN201 - Django objects

@@ -30,8 +30,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list[Any]]:
     """Fields whose value changed, as ``{field: [old, new]}``."""
-    before = before or {}
     after = after or {}
+    if not before:  # a creation (a batch writes thousands): every field set, in key order
+        return {k: [None, after[k]] for k in sorted(after) if after[k] is not None}
     keys = sorted(set(before) | set(after))
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 

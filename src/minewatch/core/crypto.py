@@ -53,6 +53,10 @@ class Keys:
 
 
 _cache: dict[tuple, Keys] = {}
+# (folder, keys) pinned for the current operation by keys_held().
+_held: contextvars.ContextVar[tuple[str, Keys] | None] = contextvars.ContextVar(
+    "minewatch_keys_held", default=None
+)
 _raw = contextvars.ContextVar("minewatch_crypto_raw", default=False)
 
 
@@ -104,6 +108,9 @@ def keys(directory: Path | str | None = None) -> Keys:
     from django.conf import settings
 
     folder = os.fspath(directory or settings.DATA_DIR)
+    held = _held.get()
+    if held is not None and held[0] == folder:
+        return held[1]
     stamps: list[tuple[int, int, int]] = []
     for name in (FERNET_KEY_FILE, HMAC_KEY_FILE):
         try:
@@ -216,6 +223,27 @@ def raw_values() -> Iterator[None]:
         yield
     finally:
         _raw.reset(marker)
+
+
+@contextlib.contextmanager
+def keys_held() -> Iterator[None]:
+    """Inside: the keys are read once, at the start, and used for every value.
+
+    For one operation over many values (a batch of access events reads thousands): each
+    value otherwise stats the key files again. A rotation is seen by the next operation.
+    """
+    from django.conf import settings
+
+    try:
+        found = keys()
+    except EncryptionKeyError:  # said by the first value that needs them, as without this
+        yield
+        return
+    marker = _held.set((os.fspath(settings.DATA_DIR), found))
+    try:
+        yield
+    finally:
+        _held.reset(marker)
 
 
 def is_raw() -> bool:

@@ -15,6 +15,7 @@ can write the database (``core/engine/ledger.py`` has the hashing and signing):
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -33,15 +34,18 @@ HEAD_DIR = "ledger"
 AUDIT_LOCK_KEY = 0x4D57_4155  # "MWAU"
 
 
+# What an audit entry's hash covers: its name in the hash, and the entry's attribute name.
+CHAIN_FIELDS = (
+    ("sequence", "sequence"), ("organisation", "organisation_id"), ("actor", "actor_id"),
+    ("actor_name", "actor_name"), ("action", "action"), ("object_type", "object_type"),
+    ("object_id", "object_id"), ("object_repr", "object_repr"), ("before", "before"),
+    ("after", "after"), ("changes", "changes"), ("note", "note"), ("at", "at"),
+)  # fmt: skip
+
+
 def audit_chain_fields(entry: Any) -> dict[str, Any]:
     """What an audit entry's hash covers. Works on migration-time (historical) models too."""
-    return {
-        "sequence": entry.sequence, "organisation": entry.organisation_id,
-        "actor": entry.actor_id, "actor_name": entry.actor_name, "action": entry.action,
-        "object_type": entry.object_type, "object_id": entry.object_id,
-        "object_repr": entry.object_repr, "before": entry.before, "after": entry.after,
-        "changes": entry.changes, "note": entry.note, "at": entry.at,
-    }  # fmt: skip
+    return {name: getattr(entry, attname) for name, attname in CHAIN_FIELDS}
 
 
 # ---------------------------------------------------------------------------- keys
@@ -106,8 +110,6 @@ def chain_values(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Fills ``at`` (now, when missing), ``note`` (empty), ``sequence``, ``prev_hash`` and
     ``entry_hash``, and signs the new head after commit, as :func:`chain_entry` does for one.
     """
-    from types import SimpleNamespace
-
     from minewatch.core.models import AuditEntry
 
     if not rows:
@@ -116,14 +118,18 @@ def chain_values(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
     sequence, prev = (last[0], last[1]) if last and last[0] else (0, engine.GENESIS_PREV_HASH)
     now = timezone.now()
+    # A batch shares one instant: rendered once as the canonical JSON would render it.
+    times: dict[Any, Any] = {}
     for row in rows:
         sequence += 1
-        row.setdefault("at", now)
+        at = row.setdefault("at", now)
         row.setdefault("note", "")
         row["sequence"], row["prev_hash"] = sequence, prev
-        row["entry_hash"] = prev = engine.entry_hash(
-            audit_chain_fields(SimpleNamespace(**row)), prev
-        )
+        if at not in times:
+            times[at] = engine.canonical_time(at) if isinstance(at, dt.datetime) else at
+        fields = {name: row[attname] for name, attname in CHAIN_FIELDS}
+        fields["at"] = times[at]
+        row["entry_hash"] = prev = engine.entry_hash(fields, prev)
     sign_head_after_commit()
     return rows
 

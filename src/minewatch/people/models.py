@@ -32,6 +32,7 @@ from minewatch.people.choices import (
     VettingKind,
     VettingResult,
 )
+from minewatch.people.engine.anomalies import credential_state
 from minewatch.people.engine.expiry import DEFAULT_THRESHOLDS
 from minewatch.people.engine.vetting import (
     DEFAULT_REQUIRED_TRAINING,
@@ -271,8 +272,11 @@ class Assignment(models.Model):
 class AccessEvent(TenantModel):
     """One pass (or refusal) at an access point, as the controller or the gate page saw it."""
 
+    # No index of their own on organisation and person: the unique constraint (organisation,
+    # controller id) and the (person, access point, time) index lead with them, and every
+    # index is written once per pass.
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                      related_name="access_events")  # fmt: skip
+                                      related_name="access_events", db_index=False)  # fmt: skip
     controller_event_id = models.CharField(_("controller event id"), max_length=100)
     occurred_at = models.DateTimeField(_("time"))
     access_point = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="access_events")
@@ -280,7 +284,7 @@ class AccessEvent(TenantModel):
     credential = models.CharField(_("credential"), max_length=60)
     result = models.CharField(_("result"), max_length=8, choices=AccessResult.choices)
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="access_events")  # fmt: skip
+                               related_name="access_events", db_index=False)  # fmt: skip
     received_at = models.DateTimeField(auto_now_add=True)
 
     tenant_site_field = "access_point"
@@ -384,11 +388,7 @@ class Credential(TenantModel):
 
     def state(self, at: object) -> str:
         """valid, revoked or expired at ``at``."""
-        if self.revoked_at is not None and self.revoked_at <= at:
-            return "revoked"
-        if at < self.valid_from or (self.valid_until is not None and at > self.valid_until):
-            return "expired"
-        return "valid"
+        return credential_state(at, self.valid_from, self.valid_until, self.revoked_at)
 
 
 class Visitor(TenantModel):

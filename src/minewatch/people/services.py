@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
@@ -20,7 +21,7 @@ from django.utils.dateparse import parse_time as _parse_time
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from minewatch.core import audit
+from minewatch.core import audit, crypto
 from minewatch.core.choices import AuditAction
 from minewatch.core.errors import InvalidInput, NotAllowed
 from minewatch.core.events import Event, publish_many
@@ -29,9 +30,10 @@ from minewatch.core.roles import has_capability
 from minewatch.core.tenancy import restrict
 from minewatch.geo.choices import SiteKind
 from minewatch.geo.models import Site, SiteAssignment
-from minewatch.people import validation
+from minewatch.people import facts, validation
 from minewatch.people.choices import (
     AccessResult,
+    AnomalyKind,
     CredentialKind,
     Direction,
     LocalHireAction,
@@ -127,8 +129,13 @@ def _time(value: Any, field_name: str) -> dt.time:
     return parsed
 
 
+@functools.cache
+def _values_of(choices: type[models.TextChoices]) -> frozenset[str]:
+    return frozenset(choices.values)  # (``.values`` builds a list each time: once per event)
+
+
 def _choice(value: Any, choices: type[models.TextChoices], field_name: str) -> str:
-    if value not in choices.values:
+    if not isinstance(value, str) or value not in _values_of(choices):
         raise InvalidInput(
             _("%(value)r is not one of %(choices)s") % {"value": value,
                                                         "choices": ", ".join(choices.values)},
@@ -766,45 +773,24 @@ def _parse_event(raw: Any, points: dict[int, Site], now: dt.datetime) -> dict[st
     }  # fmt: skip
 
 
-def people_by_key(wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Person]:
-    """The people known by badge or document number, as ``{(organisation id, key): person}``.
-
-    The one place that looks people up by document number (a keyed hash may replace the
-    plain column); with several matches the first by name wins, as one look-up did.
-    """
-    wanted = {(org_id, validation.lookup_key(key)) for org_id, key in wanted}
-    if not wanted:
-        return {}
-    keys = {key for _org, key in wanted}
-    found: dict[tuple[int, str], Person] = {}
-    for person in Person.objects.filter(
-        organisation_id__in={org_id for org_id, _key in wanted}
-    ).filter(Q(badge_number__in=keys) | Q(document_number__in=keys)):  # fmt: skip
-        for key in (person.badge_number, person.document_number):
-            if (person.organisation_id, key) in wanted:
-                found.setdefault((person.organisation_id, key), person)
-    return found
-
-
 def find_holder(organisation_id: int, credential: str) -> Person | None:
     """The company's person with this credential, badge or document number."""
-    key = validation.lookup_key(credential)
-    issued = (Credential.objects.filter(organisation_id=organisation_id, value=key)
-              .select_related("person").first())  # fmt: skip
-    if issued is not None:
-        return issued.person
-    return people_by_key([(organisation_id, key)]).get((organisation_id, key))
+    key = (organisation_id, validation.lookup_key(credential))
+    gen = facts.generation(timezone.localdate())
+    issued = facts.credentials(gen, {key}).get(key)
+    pk = issued.person_id if issued is not None else facts.people_by_key(gen, {key}).get(key)
+    return Person.objects.filter(pk=pk).first() if pk is not None else None
 
 
 @dataclass
 class Resolved:
     """What a credential identifies at a moment."""
 
-    person: Person | None = None
-    credential: Credential | None = None
+    person_id: int | None = None
     state: str | None = None  # valid / revoked / expired (None: no credential on file)
     vehicle: bool = False
     vehicle_planned: bool = False
+    person: Person | None = None  # loaded when asked for (resolve_many's load_people)
 
 
 def _plate_forms(plate: str) -> set[str]:
@@ -837,38 +823,43 @@ def _planned_plates(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], bool]
     return {key: pk in planned for key, pk in vehicles.items()}
 
 
-def resolve_many(wanted: list[tuple[int, str, dt.datetime, str | None]]) -> list[Resolved]:
-    """:func:`resolve` for many ``(organisation id, credential, at, kind)`` at once (a few
-    queries whatever their number)."""
-    keys = {(org_id, validation.lookup_key(credential)) for org_id, credential, _at, _k in wanted}
-    issued: dict[tuple[int, str], Credential] = {}
-    if keys:
-        for credential in Credential.objects.filter(
-            organisation_id__in={org for org, _key in keys}, value__in={k for _o, k in keys}
-        ).select_related("person").defer("person__document_number", "person__phone"):  # fmt: skip
-            # (the personal data stays encrypted until asked for: a batch of events needs the
-            # holder, not their document, and every decryption costs)
-            issued[(credential.organisation_id, credential.value)] = credential
-    people = people_by_key(keys - set(issued))
+def resolve_many(
+    wanted: list[tuple[int, str, dt.datetime, str | None]], *,
+    gen: Any = None, load_people: bool = True,
+) -> list[Resolved]:  # fmt: skip
+    """:func:`resolve` for many ``(organisation id, credential, at, kind)`` at once: who holds
+    each credential comes from ``people.facts`` (read once, kept until a watched table
+    changes); vehicles and their trips are read each time (a few queries whatever their
+    number). ``gen``: the facts generation the caller already holds."""
+    gen = gen or facts.generation(timezone.localdate())
+    wanted_keys = [
+        (org_id, validation.lookup_key(credential)) for org_id, credential, _a, _k in wanted
+    ]
+    keys = set(wanted_keys)
+    issued = facts.credentials(gen, keys)
+    people = facts.people_by_key(gen, keys - set(issued))
     plates = _planned_plates({
         key for key in keys
         if (key in issued and issued[key].kind == CredentialKind.PLATE)
         or (key not in issued and key not in people)
     })  # fmt: skip
     found = []
-    for org_id, credential, at, kind in wanted:
-        key = (org_id, validation.lookup_key(credential))
+    for key, (_org_id, _credential, at, kind) in zip(wanted_keys, wanted, strict=True):
         if key in issued:
             record = issued[key]
             state = record.state(at)
             is_plate = record.kind == CredentialKind.PLATE
             planned = is_plate and (state == anomaly_engine.VALID or plates.get(key, False))
-            found.append(Resolved(record.person, record, state, is_plate, planned))
+            found.append(Resolved(record.person_id, state, is_plate, planned))
         elif key in people:
             found.append(Resolved(people[key]))
         else:
             found.append(Resolved(vehicle=key in plates or kind == CredentialKind.PLATE,
                                   vehicle_planned=plates.get(key, False)))  # fmt: skip
+    if load_people:
+        loaded = Person.objects.in_bulk({r.person_id for r in found if r.person_id is not None})
+        for resolved in found:
+            resolved.person = loaded.get(resolved.person_id)
     return found
 
 
@@ -876,55 +867,6 @@ def resolve(organisation_id: int, credential: str, at: dt.datetime,
             kind: str | None = None) -> Resolved:  # fmt: skip
     """The person or vehicle behind a typed or scanned credential, and its state at ``at``."""
     return resolve_many([(organisation_id, credential, at, kind)])[0]
-
-
-def _configs(organisation_ids: set[int]) -> dict[int, PeopleSettings]:
-    if not organisation_ids:
-        return {}
-    found = {c.organisation_id: c
-             for c in PeopleSettings.objects.filter(organisation_id__in=organisation_ids)}  # fmt: skip
-    return {o: found.get(o) or PeopleSettings(organisation_id=o) for o in organisation_ids}
-
-
-def _holders(people: dict[int, Person], configs: dict[int, PeopleSettings],
-             today: dt.date) -> dict[int, tuple[bool, tuple[anomaly_engine.Shift, ...]]]:  # fmt: skip
-    """Each person's (cleared, active shifts): their records read in four queries and fed to
-    the vetting engine, as ``queries.status_of`` does for one person."""
-    from minewatch.people.engine.vetting import Record, requirements_for, vetting_status
-
-    if not people:
-        return {}
-    ids = list(people)
-    vetting: dict[int, list[Record]] = {pk: [] for pk in ids}
-    training: dict[int, list[Record]] = {pk: [] for pk in ids}
-    licences: dict[int, list[Record]] = {pk: [] for pk in ids}
-    shifts: dict[int, list[anomaly_engine.Shift]] = {pk: [] for pk in ids}
-    rows = VettingRecord.objects.filter(person_id__in=ids).values_list(
-        "person_id", "kind", "date", "result", "expires_on")  # fmt: skip
-    for pk, kind, on, outcome, expires_on in rows:
-        vetting[pk].append(Record(kind, on, outcome, expires_on))
-    rows = TrainingRecord.objects.filter(person_id__in=ids).values_list(
-        "person_id", "kind", "date", "expires_on")  # fmt: skip
-    for pk, kind, on, expires_on in rows:
-        training[pk].append(Record(kind, on, "clear", expires_on))
-    rows = Licence.objects.filter(person_id__in=ids).values_list(
-        "person_id", "issued_on", "expires_on")  # fmt: skip
-    for pk, on, expires_on in rows:
-        licences[pk].append(Record("licence", on, "clear", expires_on))
-    rows = Assignment.objects.filter(person_id__in=ids, is_active=True).values_list(
-        "person_id", "site_id", "shift_start", "shift_end")  # fmt: skip
-    for pk, site_id, start, end in rows:
-        shifts[pk].append(anomaly_engine.Shift(site_id, start, end))
-    facts = {}
-    for pk, person in people.items():
-        config = configs[person.organisation_id]
-        req = requirements_for(person.role, config.required_vetting, config.required_training,
-                               config.validity_days)  # fmt: skip
-        status = vetting_status(req, today=today, warn_days=config.warn_days,
-                                vetting=vetting[pk], training=training[pk],
-                                licences=licences[pk])  # fmt: skip
-        facts[pk] = (person.status == PersonStatus.ACTIVE and status.cleared, tuple(shifts[pk]))
-    return facts
 
 
 def _last_directions(event_ids: list[int]) -> dict[int, str | None]:
@@ -974,15 +916,16 @@ def _denial_counts(events: list[AccessEvent], configs: dict[int, PeopleSettings]
     return counts
 
 
-def _anomaly_event(anomaly: AccessAnomaly, event: AccessEvent) -> Event:
+def _anomaly_event(anomaly: AccessAnomaly, event: AccessEvent, *, label: str,
+                   synthetic: bool) -> Event:  # fmt: skip
+    """The detection an anomaly publishes to the alert rules; ``label``: its kind's name."""
     kind = f"access.{anomaly.kind}"
     return Event(
         f"detection.{kind}", event.organisation_id,
         {"kind": kind, "site_id": event.access_point_id, "time": event.occurred_at.isoformat(),
          "details": {"severity": ANOMALY_SEVERITY[anomaly.kind], "anomaly": anomaly.pk,
                      "access_event": event.pk, "person": event.person_id,
-                     "description": f"{anomaly.get_kind_display()} — {event.access_point}",
-                     "synthetic": bool(event.person and event.person.is_synthetic)}},
+                     "description": f"{label} — {event.access_point}", "synthetic": synthetic}},
         site_id=event.access_point_id,
     )  # fmt: skip
 
@@ -1003,21 +946,40 @@ def _snapshots(events: list[AccessEvent]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _audit_rows(actors: list[Any], events: list[AccessEvent],
+def _audit_rows(fresh: list[dict[str, Any]], events: list[AccessEvent],
                 found: dict[int, list[str]]) -> list[dict[str, Any]]:  # fmt: skip
-    """The entries ``audit.record`` would write for each created event (by its own caller,
-    ``actors[i]``), as values to append to the ledger in bulk (``ledger.chain_values``)."""
+    """The audit entries of a batch, as values to append to the ledger in bulk
+    (``ledger.chain_values``): one per call and organisation, by that call's actor.
+
+    A controller's call is one audited action, as an import or a form is: its entry holds
+    the snapshot of every pass it created (``after["events"]``, each equal to
+    ``audit.snapshot`` of the row) and the anomalies each raised, so the chain still covers
+    the content of every pass and a pass changed or removed later no longer matches it. An
+    entry per pass cost most of the batch's time (docs/people.md "Numbers"). A call of one
+    pass (the gate page) names it as its object.
+    """
     label = AccessEvent._meta.label_lower
+    groups: dict[tuple[int, int], tuple[Any, list[AccessEvent]]] = {}
+    for clean, event in zip(fresh, events, strict=True):
+        call = clean["call"]
+        groups.setdefault((id(call), event.organisation_id), (call.actor, []))[1].append(event)
     rows = []
-    for actor, event, after in zip(actors, events, _snapshots(events), strict=True):
+    for (_call, organisation_id), (actor, passes) in groups.items():
         is_user = actor is not None and getattr(actor, "is_authenticated", False)
+        kinds = sorted({kind for e in passes for kind in found[e.pk]})
+        one = passes[0] if len(passes) == 1 else None
         rows.append({
-            "organisation_id": event.organisation_id, "actor_id": actor.pk if is_user else None,
+            "organisation_id": organisation_id, "actor_id": actor.pk if is_user else None,
             "actor_name": str(getattr(actor, "username", "") or actor or "system")[:150],
             "action": AuditAction.CREATE, "object_type": label,
-            "object_id": str(event.pk), "object_repr": str(event)[:300], "before": None,
-            "after": after, "changes": audit.diff(None, after),
-            "note": ",".join(found[event.pk])[:500],
+            "object_id": str(one.pk) if one else "",
+            "object_repr": (str(one) if one else _("%(count)s access events, #%(first)s to "
+                            "#%(last)s") % {"count": len(passes), "first": passes[0].pk,
+                                            "last": passes[-1].pk})[:300],
+            "before": None,
+            "after": {"events": _snapshots(passes),
+                      "anomalies": {str(e.pk): found[e.pk] for e in passes if found[e.pk]}},
+            "changes": {"events": [None, len(passes)]}, "note": ",".join(kinds)[:500],
         })  # fmt: skip
     return rows
 
@@ -1061,7 +1023,7 @@ def store_access_calls(calls: list[AccessCall]) -> None:
     of polling for the lock. Each call's ``result`` gets its own outcome."""
     from minewatch.alerts.services.bulk import write_turn
 
-    with write_turn(), transaction.atomic():
+    with write_turn(), transaction.atomic(), crypto.keys_held():
         _store_calls(calls)
 
 
@@ -1116,68 +1078,43 @@ def _drop_duplicates(
     return kept, duplicates
 
 
-def _insert(model: type[models.Model], instances: list[models.Model]) -> bool:
-    """Insert new rows in one statement whatever their number; True when the caller must read
-    their keys back (SQLite: one ``executemany``, which returns none; PostgreSQL: keys drawn
-    from the sequence, then ``COPY``)."""
-    from minewatch.alerts.services.bulk import insert_instances, insert_values
-
-    if not instances:
-        return False
-    if connection.vendor == "postgresql":
-        insert_instances(model, instances)
-        return False
-    now = timezone.now()
-    columns = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    for f in columns:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for instance in instances:
-                setattr(instance, f.attname, now)
-    insert_values(model, [{f.attname: getattr(obj, f.attname) for f in columns}
-                          for obj in instances])  # fmt: skip
-    for instance in instances:
-        instance._state.adding, instance._state.db = False, connection.alias
-    return True
-
-
 def _store_fresh(fresh: list[dict[str, Any]]) -> None:
+    from minewatch.alerts.services.bulk import insert_instances, insert_values, new_instances
+
     if not fresh:
         return
+    gen = facts.generation(timezone.localdate())
     who = resolve_many([(c["access_point"].organisation_id, c["credential"], c["occurred_at"],
-                         c["kind"]) for c in fresh])  # fmt: skip
-    configs = _configs({c["access_point"].organisation_id for c in fresh})
-    people = {w.person.pk: w.person for w in who if w.person is not None}
-    # Each holder's status by their own company's settings (as queries.status_of).
-    holder_configs = _configs({p.organisation_id for p in people.values()} - set(configs))
-    holders = _holders(people, {**configs, **holder_configs}, timezone.localdate())
-    events = [
-        AccessEvent(organisation_id=c["access_point"].organisation_id, person=w.person,
-                    controller_event_id=c["controller_event_id"], access_point=c["access_point"],
-                    occurred_at=c["occurred_at"], direction=c["direction"],
-                    credential=c["credential"], result=c["result"])
+                         c["kind"]) for c in fresh], gen=gen, load_people=False)  # fmt: skip
+    configs = facts.settings_for(gen, {c["access_point"].organisation_id for c in fresh})
+    holders = facts.holders(gen, {w.person_id for w in who if w.person_id is not None})
+    events = new_instances(AccessEvent, [
+        {"organisation_id": c["access_point"].organisation_id,
+         "person_id": w.person_id if w.person_id in holders else None,
+         "controller_event_id": c["controller_event_id"], "access_point_id": c["access_point"].pk,
+         "occurred_at": c["occurred_at"], "direction": c["direction"],
+         "credential": c["credential"], "result": c["result"]}
         for c, w in zip(fresh, who, strict=True)
-    ]  # fmt: skip
-    if _insert(AccessEvent, events):
-        keys = dict(((org, event_id), pk) for org, event_id, pk in AccessEvent.objects.filter(
-            organisation_id__in=configs, controller_event_id__in=[e.controller_event_id
-                                                                   for e in events],
-        ).values_list("organisation_id", "controller_event_id", "pk"))  # fmt: skip
-        for e in events:
-            e.pk = keys[(e.organisation_id, e.controller_event_id)]
+    ])  # fmt: skip
+    for clean, event in zip(fresh, events, strict=True):
+        event.access_point = clean["access_point"]
+    insert_instances(AccessEvent, events)
     last = _last_directions([e.pk for e in events
                              if e.person_id is not None and e.direction == Direction.IN])  # fmt: skip
     denials = _denial_counts(events, configs)
     found: dict[int, list[str]] = {}
     anomalies: list[AccessAnomaly] = []
+    zone = timezone.get_current_timezone()
     for event, resolved in zip(events, who, strict=True):
         point, config = event.access_point, configs[event.organisation_id]
         holder = None
         if event.person_id is not None:
-            cleared, shifts = holders[event.person_id]
-            holder = anomaly_engine.Holder(event.person_id, cleared, shifts, last.get(event.pk))
+            known = holders[event.person_id]
+            holder = anomaly_engine.Holder(event.person_id, known.cleared, known.shifts,
+                                           last.get(event.pk))  # fmt: skip
         magazine = point.parent is not None and point.parent.kind == SiteKind.EXPLOSIVES_MAGAZINE
         found[event.pk] = kinds = anomaly_engine.anomalies(
-            site_id=point.pk, local_time=timezone.localtime(event.occurred_at).time(),
+            site_id=point.pk, local_time=event.occurred_at.astimezone(zone).time(),
             direction=event.direction, holder=holder,
             sites_of_point=[point.parent_id] if point.parent_id else [],
             credential_state=resolved.state, vehicle=resolved.vehicle,
@@ -1189,22 +1126,23 @@ def _store_fresh(fresh: list[dict[str, Any]]) -> None:
         )  # fmt: skip
         anomalies.extend(
             AccessAnomaly(event=event, organisation_id=event.organisation_id, kind=kind,
-                          access_point=point, person=event.person, occurred_at=event.occurred_at)
+                          access_point=point, person_id=event.person_id,
+                          occurred_at=event.occurred_at)
             for kind in kinds
         )  # fmt: skip
-    if _insert(AccessAnomaly, anomalies):
-        keys = dict(((event_id, kind), pk) for event_id, kind, pk in AccessAnomaly.objects.filter(
-            event_id__in={a.event_id for a in anomalies}).values_list("event_id", "kind", "pk"))  # fmt: skip
-        for a in anomalies:
-            a.pk = keys[(a.event_id, a.kind)]
-    from minewatch.alerts.services.bulk import insert_values
+    insert_instances(AccessAnomaly, anomalies)
     from minewatch.core import ledger
     from minewatch.core.models import AuditEntry
 
-    actors = [c["call"].actor for c in fresh]
-    insert_values(AuditEntry, ledger.chain_values(_audit_rows(actors, events, found)))
+    insert_values(AuditEntry, ledger.chain_values(_audit_rows(fresh, events, found)))
     _reconcile_manifests([e for e in events if e.person_id is not None])
-    publish_many([_anomaly_event(anomaly, anomaly.event) for anomaly in anomalies] + [
+    labels = {kind: str(AnomalyKind(kind).label) for kind in {a.kind for a in anomalies}}
+    publish_many([
+        _anomaly_event(anomaly, anomaly.event, label=labels[anomaly.kind],
+                       synthetic=anomaly.person_id is not None
+                       and holders[anomaly.person_id].is_synthetic)
+        for anomaly in anomalies
+    ] + [
         Event("access_event.recorded", e.organisation_id,
               {"id": e.pk, "anomalies": found[e.pk]}, site_id=e.access_point_id)
         for e in events

@@ -8,6 +8,7 @@ send one short statement through ``executemany`` with values converted once per 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,11 @@ def _converter(f: models.Field) -> Any:
         return lambda value: None if value is None else adapt(value)
     if isinstance(f, _PLAIN_FIELDS):
         return None
+    if isinstance(f, models.JSONField) and connection.vendor == "sqlite":
+        # What JSONField.get_db_prep_save does on SQLite (DatabaseOperations.adapt_json_value),
+        # without the field API around it: audit rows carry two JSON values each.
+        encoder = f.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
     return lambda value: f.get_db_prep_save(value, connection)
 
 
@@ -134,6 +140,16 @@ def insert_values_returning(model: type[models.Model], rows: Sequence[dict[str, 
             pks = sorted(row[0] for row in cursor.fetchall())
         _write(model, [pk, *fields], [[key, *row] for key, row in zip(pks, values, strict=True)])
         return pks
+    if connection.in_atomic_block:
+        # One executemany; the transaction holds SQLite's only write lock from its first
+        # write to its commit, so nobody else inserts meanwhile and the new rows take
+        # consecutive keys after the largest one (SQLite's documented choice of a new
+        # ROWID), the last of which last_insert_rowid() gives.
+        _write(model, fields, values)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_insert_rowid()")
+            last = cursor.fetchone()[0]
+        return list(range(last - len(values) + 1, last + 1))
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -164,6 +180,25 @@ def _write(model: type[models.Model], fields: list[models.Field], values: list[l
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
+
+
+def new_instances(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[models.Model]:
+    """Unsaved instances of ``model`` from ``{attname: value}`` rows (the other fields take
+    their defaults), without ``Model.__init__``'s per-field argument handling, which cost
+    more than the rest of building an access-event batch. Set foreign keys by ``<name>_id``
+    here; assign related instances afterwards through the field as usual."""
+    from django.db.models.base import ModelState
+
+    defaults = {f.attname: f.get_default() if f.has_default() else None
+                for f in model._meta.concrete_fields}  # fmt: skip
+    made = []
+    for row in rows:
+        instance = model.__new__(model)
+        instance._state = ModelState()
+        instance.__dict__.update(defaults)
+        instance.__dict__.update(row)
+        made.append(instance)
+    return made
 
 
 def insert_instances(model: type[models.Model], instances: Sequence[models.Model]) -> None:

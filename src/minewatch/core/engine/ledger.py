@@ -37,11 +37,16 @@ GENESIS_PREV_HASH = "0" * 64
 CANONICAL_VERSION = 1
 
 
+def canonical_time(value: datetime) -> str:
+    """A time as the ledger's canonical JSON writes it (UTC, microseconds, ``Z``)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: times in the ledger are UTC-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: times in the ledger are UTC-aware")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return canonical_time(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -21,6 +21,24 @@ AFTER_HOURS_MAGAZINE = "after_hours_magazine"
 VALID, REVOKED, EXPIRED = "valid", "revoked", "expired"
 
 
+def credential_state(at: dt.datetime, valid_from: dt.datetime, valid_until: dt.datetime | None,
+                     revoked_at: dt.datetime | None) -> str:  # fmt: skip
+    """A credential's state at ``at``: revoked from its revocation on, expired outside its
+    validity window, valid otherwise.
+
+    >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    >>> credential_state(t, t, None, t + dt.timedelta(days=1))
+    'valid'
+    >>> credential_state(t, t, t - dt.timedelta(seconds=1), None)
+    'expired'
+    """
+    if revoked_at is not None and revoked_at <= at:
+        return REVOKED
+    if at < valid_from or (valid_until is not None and at > valid_until):
+        return EXPIRED
+    return VALID
+
+
 @dataclass(frozen=True)
 class Shift:
     """An assignment of the person to ``site_id``, on duty from ``start`` to ``end`` local time.

@@ -78,17 +78,34 @@ def test_repeated_denials_count_in_time_order_within_a_batch(world, gates):
                                                                           False]  # fmt: skip
 
 
-def test_each_stored_event_is_audited_in_the_chain(world, gates):
+def test_each_call_is_one_audit_entry_holding_every_pass_it_stored(world, gates):
     gate = gates["a1"]
     before = AuditEntry.objects.filter(object_type="people.accessevent").count()
     outcome = record(world, event(gate, "a-1"), event(gate, "a-2", credential="99999999"))
     entries = AuditEntry.objects.filter(object_type="people.accessevent").order_by("sequence")
-    assert entries.count() == before + 2
-    assert [e.object_id for e in entries][-2:] == [str(e.pk) for e in outcome.stored]
-    assert entries.last().note == "unknown_credential"
+    assert entries.count() == before + 1
+    entry = entries.last()
+    first, second = outcome.stored
+    assert entry.actor_name == world.users["operator"].username and entry.object_id == ""
+    assert entry.after["events"] == [audit.snapshot(first), audit.snapshot(second)]
+    assert entry.after["anomalies"] == {str(second.pk): ["unknown_credential"]}
+    assert entry.note == "unknown_credential"
+    assert str(first.pk) in entry.object_repr and str(second.pk) in entry.object_repr
     assert ledger.verify_ledger().problems == []
-    assert entries.last().after == audit.snapshot(outcome.stored[1])
-    assert services._snapshots(outcome.stored) == [audit.snapshot(e) for e in outcome.stored]
+    # one pass (the gate page's way): the entry names it
+    single = record(world, event(gate, "a-3")).stored[0]
+    last = AuditEntry.objects.filter(object_type="people.accessevent").order_by("sequence").last()
+    assert (last.object_id, last.object_repr) == (str(single.pk), str(single))
+    assert last.after["events"] == [audit.snapshot(single)]
+
+
+def test_a_pass_changed_after_it_was_stored_no_longer_matches_its_audit_entry(world, gates):
+    stored = record(world, event(gates["a1"], "t-1")).stored[0]
+    AccessEvent.objects.filter(pk=stored.pk).update(direction="out")  # behind the services
+    entry = AuditEntry.objects.filter(object_type="people.accessevent").order_by("sequence").last()
+    assert entry.after["events"] == [audit.snapshot(stored)]  # what was stored, in the chain
+    assert entry.after["events"] != [audit.snapshot(AccessEvent.objects.get(pk=stored.pk))]
+    assert ledger.verify_ledger().problems == []
 
 
 def batch(gates, start, size):

@@ -27,10 +27,11 @@ def test_calls_stored_together_each_get_their_own_outcome_and_actor(world, gates
     assert [e.controller_event_id for e in second.result.stored] == ["c-3"]
     assert [(r["index"], r["field"]) for r in second.result.rejected] == [(1, "access_point")]
     assert second.result.duplicates == ["c-1"]  # sent first by the other caller
-    by_event = dict(AuditEntry.objects.filter(object_type="people.accessevent").values_list(
-        "object_id", "actor_name"))  # fmt: skip
-    names = {e.controller_event_id: by_event[str(e.pk)] for e in AccessEvent.objects.all()}
+    entries = AuditEntry.objects.filter(object_type="people.accessevent").order_by("sequence")
+    names = {snapshot["controller_event_id"]: entry.actor_name
+             for entry in entries for snapshot in entry.after["events"]}  # fmt: skip
     assert names == {"c-1": "a-operator", "c-2": "a-operator", "c-3": "a-security_manager"}
+    assert entries.count() == 2  # one entry per call
 
 
 def test_inside_a_transaction_the_events_are_stored_at_once(world, gates):

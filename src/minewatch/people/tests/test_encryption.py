@@ -161,6 +161,14 @@ def test_only_personal_data_roles_see_the_decrypted_values(world, api_client):
     assert {r["result"] for r in records["results"]} == {"clear"}
 
 
+def latest_people_migration() -> str:
+    from django.db.migrations.loader import MigrationLoader
+
+    (leaf,) = [name for app, name in MigrationLoader(connection).graph.leaf_nodes()
+               if app == "people"]  # fmt: skip
+    return leaf
+
+
 def migrate_people(target: str) -> None:
     from django.db.migrations.executor import MigrationExecutor
 
@@ -174,7 +182,7 @@ def test_migration_encrypts_existing_rows_and_going_back_decrypts(transactional_
 
     world = build_world()
     guard = world.extra["people_a"]["guard"]
-    latest = "0006_retention_periods"
+    latest = latest_people_migration()  # whatever comes after, as a real upgrade would end
     try:
         migrate_people("0004_person_legal_hold_and_anonymisation")
         assert raw("people_person", "document_number, phone", guard.pk) == ("10000001",
