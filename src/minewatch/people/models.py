@@ -401,7 +401,8 @@ class Visitor(TenantModel):
     name = models.CharField(_("name"), max_length=200)
     document_type = models.CharField(_("document type"), max_length=8,
                                      choices=DocumentType.choices)  # fmt: skip
-    document_number = models.CharField(_("document number"), max_length=20)
+    # Encrypted at rest (Ley 29733), as a person's: never looked up by value.
+    document_number = EncryptedCharField(_("document number"), max_length=20)
     host = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="hosted_visitors", verbose_name=_("host"))  # fmt: skip
     purpose = models.CharField(_("purpose"), max_length=300)

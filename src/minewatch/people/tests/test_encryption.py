@@ -119,6 +119,24 @@ def test_a_missing_key_is_a_clear_error_and_nothing_is_stored(world, settings, t
     assert Person.objects.count() == before
 
 
+def test_a_visitors_document_number_is_encrypted_at_rest(world, gates):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minewatch.people import visits
+    from minewatch.people.models import Visitor
+
+    visitor = visits.check_in_visitor(
+        actor=world.users["operator"], access_point=gates["a1"], name="Ana Torres",
+        document_number="45678912", purpose="auditoría",
+        expected_exit=timezone.now() + dt.timedelta(hours=2),
+    )  # fmt: skip
+    (stored,) = raw("people_visitor", "document_number", visitor.pk)
+    assert "45678912" not in stored and stored.startswith("gAAAAA")
+    assert Visitor.objects.get(pk=visitor.pk).document_number == "45678912"
+
+
 def test_a_wrong_key_fails_clearly_on_read(world, own_keys):
     (own_keys / crypto.FERNET_KEY_FILE).write_text(Fernet.generate_key().decode() + "\n")
     guard = world.extra["people_a"]["guard"]
