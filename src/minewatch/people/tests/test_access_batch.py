@@ -158,3 +158,12 @@ def test_a_batch_goes_to_the_intake_in_one_journal_write(world, gates, running_i
         alerts.values_list("kind", flat=True)
     )
     assert IntakeEntry.objects.count() == 0
+
+
+def test_the_call_entry_is_named_in_the_users_language(world, gates):
+    from django.utils import translation
+
+    with translation.override("es"):
+        record(world, event(gates["a1"], "es-1"), event(gates["a1"], "es-2", direction="out"))
+    entry = AuditEntry.objects.filter(object_type="people.accessevent").order_by("sequence").last()
+    assert entry.object_repr.startswith("2 pasos por garita, del n.º ")
