@@ -201,17 +201,30 @@ def test_the_basemap_comes_from_the_organisations_pmtiles_file(
 
 
 def test_hover_card_shows_a_hostile_zone_name_as_text(browser: Any, server: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = open_page(browser, DESKTOP)
     log_in(page, server, "a-operator")
     page.wait_for_selector("#map[data-loaded=true]")
     page.evaluate("window.MWOpsMap.map.setView([-7.70, -77.50], 12, {animate: false})")
     zone = None
-    for candidate in page.locator("path.leaflet-interactive").all():
-        candidate.hover(force=True)
-        card = page.locator(".leaflet-tooltip .mw-hover-card strong")
-        if card.count() and card.first.inner_text() == XSS_NAME:
-            zone = candidate
+    card = page.locator(".leaflet-tooltip .mw-hover-card strong")
+    # The layers may still be redrawing after setView, and a tooltip opens a moment after
+    # the pointer arrives: wait for each hover's card, and go over the paths again if the
+    # zone's was not among them yet.
+    for _attempt in range(3):
+        for candidate in page.locator("path.leaflet-interactive").all():
+            try:
+                candidate.hover(force=True, timeout=2000)
+                card.first.wait_for(timeout=1000)
+            except PlaywrightTimeout:
+                continue
+            if card.first.inner_text() == XSS_NAME:
+                zone = candidate
+                break
+        if zone is not None:
             break
+        page.wait_for_timeout(500)
     assert zone is not None, "no hover card showed the zone's name as text"
     assert page.locator(".leaflet-tooltip img").count() == 0
     assert page.evaluate("window.__xss === undefined")
