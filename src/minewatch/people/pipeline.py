@@ -3,10 +3,11 @@
 Gate controllers send their passes one at a time, many gates at once. Stored call by
 call, each pass paid the batch's fixed cost (about 20 queries, a commit, the audit
 ledger's signed head), so a site with 200 passes a second queued them for minutes
-(docs/people.md "Numbers"). Here each caller's rights and access points are checked in
-its own thread (``services.prepare_access_call``); the call is queued; one thread takes
-everything queued and stores it together (``services.store_access_calls``), then answers
-every caller with its own outcome. While one batch is written the next one gathers, so
+(docs/people.md "Numbers"). Here each caller's right to record passes is checked in its
+own thread (``services.prepare_access_call``, no query); the call is queued; one thread
+takes everything queued and stores it together (``services.store_access_calls``: the
+callers' access points read once per scope, then the batch), then answers every caller
+with its own outcome. While one batch is written the next one gathers, so
 batches grow with the load and a lone pass is not delayed.
 
 If the merged batch fails, each call is stored again alone, so one caller's failure

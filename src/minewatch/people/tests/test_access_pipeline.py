@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from minewatch.core.models import AuditEntry
+from minewatch.geo import services as geo_services
 from minewatch.geo.models import Site
 from minewatch.people import pipeline, services
 from minewatch.people.models import AccessEvent
@@ -32,6 +33,38 @@ def test_calls_stored_together_each_get_their_own_outcome_and_actor(world, gates
              for entry in entries for snapshot in entry.after["events"]}  # fmt: skip
     assert names == {"c-1": "a-operator", "c-2": "a-operator", "c-3": "a-security_manager"}
     assert entries.count() == 2  # one entry per call
+
+
+def test_each_caller_may_name_only_the_access_points_of_its_own_scope(world, gates):
+    a1, b1 = gates["a1"], gates["b1"]
+    # The first contractor guards this gate; the second is assigned nowhere.
+    geo_services.assign_contractor(actor=world.users["security_manager"], site=a1,
+                                   contractor=world.orgs["psc"])  # fmt: skip
+    calls = {user: call(world, user, event(a1, f"{user}-a1"), event(b1, f"{user}-b1"))
+             for user in ("operator", "guard", "b-manager", "psc-operator", "psc2-operator")}  # fmt: skip
+    services.store_access_calls(list(calls.values()))
+    stored = {user: [e.access_point_id for e in c.result.stored] for user, c in calls.items()}
+    refused = {user: [r["index"] for r in c.result.rejected] for user, c in calls.items()}
+    assert stored == {"operator": [a1.pk], "guard": [a1.pk], "b-manager": [b1.pk],
+                      "psc-operator": [a1.pk], "psc2-operator": []}  # fmt: skip
+    assert refused == {"operator": [1], "guard": [1], "b-manager": [0],
+                       "psc-operator": [1], "psc2-operator": [0, 1]}  # fmt: skip
+
+
+def test_calls_of_one_scope_are_read_together(world, gates):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(names):
+        calls = [call(world, "operator", event(gates["a1"], name)) for name in names]
+        with CaptureQueriesContext(connection) as captured:
+            services.store_access_calls(calls)
+        assert all(len(c.result.stored) == 1 for c in calls)
+        return len(captured)
+
+    queries(["first"])  # the holder facts are read the first time
+    one = queries(["alone"])
+    assert queries([f"many-{n}" for n in range(6)]) == one  # not one read of the points per call
 
 
 def test_inside_a_transaction_the_events_are_stored_at_once(world, gates):
