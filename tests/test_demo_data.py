@@ -161,6 +161,19 @@ def test_demo_access_history_has_every_anomaly_kind(demo: Any, db: Any) -> None:
     assert after_hours.person.is_synthetic
 
 
+def test_each_contractor_sees_the_passes_at_the_gate_its_guards_staff(demo: Any, db: Any) -> None:
+    from minewatch.core.models import User
+    from minewatch.core.tenancy import restrict
+    from minewatch.people.models import AccessEvent
+
+    seen = {}
+    for username in ("psc-operator", "psc2-operator"):
+        user = User.objects.get(username=username)
+        events = restrict(AccessEvent.objects.all(), user)
+        seen[username] = set(events.values_list("access_point__parent__name", flat=True))
+    assert seen == {"psc-operator": {"Las Bambas"}, "psc2-operator": {"Antamina"}}
+
+
 def test_demo_visitors_some_gone_one_overstaying(demo: Any, db: Any) -> None:
     from minewatch.people.checks import check_overstays
     from minewatch.people.models import Visitor

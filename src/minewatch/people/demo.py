@@ -75,6 +75,10 @@ def load(context: Any) -> None:
             description="Punto de acceso de demostración (sintético)",
         )  # fmt: skip
         context.sites[f"gate_{gate_key}"] = gate
+        # The contractor's guards staff the gate: its people see and record the passes there
+        # (an assignment is per site; the mine's does not cover its gates).
+        geo_services.assign_contractor(actor=actor, site=gate, contractor=employers[employer_key],
+                                       service="Control de acceso (demo)")  # fmt: skip
         people = []
         for index, role in enumerate(roles):
             number += 1
