@@ -281,7 +281,10 @@ class AccessEvent(TenantModel):
     occurred_at = models.DateTimeField(_("time"))
     access_point = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="access_events")
     direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
-    credential = models.CharField(_("credential"), max_length=60)
+    # What was typed or scanned: a badge, a plate, or a DNI (a document number: encrypted
+    # at rest, Ley 29733); found by its keyed hash (core/fields.py).
+    credential = EncryptedCharField(_("credential"), max_length=60, hash_field="credential_hash")
+    credential_hash = LookupHashField(source="credential")
     result = models.CharField(_("result"), max_length=8, choices=AccessResult.choices)
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="access_events", db_index=False)  # fmt: skip

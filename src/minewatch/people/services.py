@@ -562,7 +562,7 @@ def erase_person(found: Person, *, actor: Any, note: str) -> Person:
     found.vetting.update(document_number="", issuing_body="", reviewer="")
     found.licences.update(number=label)
     found.credentials.all().delete()
-    found.access_events.update(credential=label)
+    found.access_events.update(credential=label, credential_hash=crypto.lookup_hash(label))
     found.save()
     audit.record(actor=actor, action=AuditAction.UPDATE, instance=found, before=before,
                  after=audit.snapshot(found), note=note,
@@ -939,11 +939,16 @@ def _snapshots(events: list[AccessEvent]) -> list[dict[str, Any]]:
         return []
     from django.core.serializers.json import DjangoJSONEncoder
 
+    from minewatch.core.fields import snapshot_value
+
     fields = [AccessEvent._meta.get_field(name) for name in audit.snapshot(events[0])]
     encode = DjangoJSONEncoder().default
+    plain = [f for f in fields if not getattr(f, "is_encrypted", False)]
+    hidden = [f for f in fields if getattr(f, "is_encrypted", False)]  # fingerprints only
     return [
-        {f.name: encode(value) if isinstance(value := getattr(event, f.attname), dt.datetime)
-         else value for f in fields}
+        {**{f.name: encode(value) if isinstance(value := getattr(event, f.attname), dt.datetime)
+            else value for f in plain},
+         **{f.name: snapshot_value(f, getattr(event, f.attname)) for f in hidden}}
         for event in events
     ]  # fmt: skip
 

@@ -26,6 +26,8 @@ _PLAIN_FIELDS = (
 
 def _converter(f: models.Field) -> Any:
     """None for a value the driver takes as it is, else a function preparing it."""
+    if getattr(f, "is_encrypted", False):  # a CharField, but never written as it is
+        return lambda value: f.get_db_prep_save(value, connection)
     if isinstance(f, models.DateTimeField):
         adapt = connection.ops.adapt_datetimefield_value
         return lambda value: None if value is None else adapt(value)
@@ -47,6 +49,9 @@ def update_rows(model: type[models.Model], rows: Sequence[Any], names: list[str]
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]
+    stale = {getattr(f, "hash_field", None) for f in fields} - {None, *names}
+    if stale:  # the value would change and its look-up hash would not
+        raise ValueError(f"update {sorted(stale)} together with the fields they hash")
     converters = [_converter(f) for f in fields]
     values = [
         [getattr(row, f.attname) if convert is None else convert(getattr(row, f.attname))
@@ -88,13 +93,35 @@ def _value_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
         if isinstance(f, models.DateTimeField):
             convert = _cached(convert)
         plan.append((f.attname, default, convert))
+    hashed = _hashed_fields(fields)
     values = []
     for row in rows:
+        missing = [(name, source) for name, source in hashed if name not in row]
+        if missing:
+            row = {**row, **{name: _hash_of(row.get(source)) for name, source in missing}}
         values.append([
             (row.get(name, default) if convert is None else convert(row.get(name, default)))
             for name, default, convert in plan
         ])  # fmt: skip
     return values
+
+
+def _hashed_fields(fields: Sequence[models.Field]) -> list[tuple[str, str]]:
+    """(attname, source attname) of the look-up hashes among ``fields``: computed from their
+    source here, as ``LookupHashField.pre_save`` does on a save."""
+    from minewatch.core import crypto
+    from minewatch.core.fields import LookupHashField
+
+    if crypto.is_raw():  # a restore writes the stored hashes as they are
+        return []
+    return [(f.attname, f.model._meta.get_field(f.source).attname)
+            for f in fields if isinstance(f, LookupHashField)]  # fmt: skip
+
+
+def _hash_of(value: Any) -> str:
+    from minewatch.core import crypto
+
+    return crypto.lookup_hash(value or "")
 
 
 def _cached(convert: Any) -> Any:
@@ -214,6 +241,9 @@ def insert_instances(model: type[models.Model], instances: Sequence[models.Model
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             for instance in instances:
                 setattr(instance, f.attname, now)
+    for name, source in _hashed_fields(fields):
+        for instance in instances:
+            setattr(instance, name, _hash_of(getattr(instance, source)))
     names = [f.attname for f in fields]
     pks = insert_values_returning(
         model, [{name: getattr(obj, name) for name in names} for obj in instances]

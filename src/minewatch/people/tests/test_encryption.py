@@ -137,6 +137,30 @@ def test_a_visitors_document_number_is_encrypted_at_rest(world, gates):
     assert Visitor.objects.get(pk=visitor.pk).document_number == "45678912"
 
 
+def test_a_credential_typed_at_a_gate_is_encrypted_at_rest(world, gates):
+    from minewatch.people.models import AccessEvent
+    from minewatch.people.tests.test_access_events import event
+
+    guard = world.extra["people_a"]["guard"]
+    outcome = services.record_access_events(actor=world.users["operator"], events=[
+        event(gates["a1"], "dni-1", credential="10000001"),
+        event(gates["a1"], "badge-1", credential="ZZ-999")])  # fmt: skip
+    by_dni, by_badge = outcome.stored
+    assert by_dni.person_id == guard.pk  # still matched by the DNI's keyed hash
+    for stored, typed in ((by_dni, "10000001"), (by_badge, "ZZ999")):
+        token, digest = raw("people_accessevent", "credential, credential_hash", stored.pk)
+        assert typed not in token and token.startswith("gAAAAA")
+        assert digest == crypto.lookup_hash(typed)
+        assert AccessEvent.objects.get(credential=typed).pk == stored.pk
+        assert AccessEvent.objects.get(pk=stored.pk).credential == typed
+    entries = AuditEntry.objects.filter(object_type="people.accessevent")
+    assert entries.exists() and "10000001" not in json.dumps([e.after for e in entries])
+    from minewatch.alerts.services.bulk import update_rows
+
+    with pytest.raises(ValueError, match="credential_hash"):  # the hash would go stale
+        update_rows(AccessEvent, [by_badge], ["credential"])
+
+
 def test_a_wrong_key_fails_clearly_on_read(world, own_keys):
     (own_keys / crypto.FERNET_KEY_FILE).write_text(Fernet.generate_key().decode() + "\n")
     guard = world.extra["people_a"]["guard"]
@@ -220,6 +244,30 @@ def test_migration_encrypts_existing_rows_and_going_back_decrypts(transactional_
     found = Person.objects.get(organisation_id=guard.organisation_id, document_number="10000001")
     assert (found.pk, found.phone) == (guard.pk, "+51911111111")
     assert {v.result for v in VettingRecord.objects.filter(person=guard)} == {"clear"}
+
+
+def test_credentials_of_stored_passes_are_encrypted_by_the_upgrade(transactional_db):
+    from minewatch.people.models import AccessEvent
+    from minewatch.people.tests.conftest import make_gates
+    from minewatch.people.tests.test_access_events import event
+    from minewatch.testing.world import build_world
+
+    world = build_world()
+    gate = make_gates(world)["a1"]
+    (stored,) = services.record_access_events(actor=world.users["operator"], events=[
+        event(gate, "old-1", credential="10000001")]).stored  # fmt: skip
+    latest = latest_people_migration()
+    try:
+        migrate_people("0009_encrypt_visitor_document")  # the version before: plain text
+        assert raw("people_accessevent", "credential", stored.pk) == ("10000001",)
+        with connection.cursor() as cursor:  # a pass the old version wrote
+            cursor.execute("UPDATE people_accessevent SET credential = %s WHERE id = %s",
+                           ["QR-OLD-7", stored.pk])  # fmt: skip
+    finally:
+        migrate_people(latest)
+    token, digest = raw("people_accessevent", "credential, credential_hash", stored.pk)
+    assert token.startswith("gAAAAA") and digest == crypto.lookup_hash("QR-OLD-7")
+    assert AccessEvent.objects.get(credential="QR-OLD-7").pk == stored.pk
 
 
 def test_a_command_stops_at_start_up_naming_the_missing_key(world, settings, tmp_path):
