@@ -353,9 +353,11 @@ def test_psc_operator_sees_only_assigned_sites_in_demo(demo_env: dict[str, str])
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    # Constancia: assigned by the accountability demo through the contractor registry.
+    # Constancia: assigned by the accountability demo through the contractor registry; the
+    # gate its guards staff, by the people demo.
     assert json.loads(result.stdout) == [
-        "Antapaccay", "Constancia", "Las Bambas", "Puerto de Matarani"
+        "Antapaccay", "Constancia", "Garita principal Las Bambas", "Las Bambas",
+        "Puerto de Matarani",
     ]  # fmt: skip
 
 

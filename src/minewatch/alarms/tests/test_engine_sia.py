@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,17 +74,19 @@ def test_good_event_is_acked_and_delivered_once(protocol: str) -> None:
     assert receiver.rejected_by_reason == {}
 
 
+# Each frame is built when its test runs, not when the tests are collected: a timestamp ten
+# minutes ahead, made at collection, was no longer stale when a long run reached the test.
 BAD_FRAMES = [
-    ("crc", make_frame(corrupt_crc=True), b'"ACK"'),
-    ("unknown_account", make_frame(account="9999"), b'"NAK"'),
-    ("stale_timestamp", make_frame(timestamp_utc=minutes_from_now(-10)), b"NAK"),
-    ("stale_timestamp", make_frame(timestamp_utc=minutes_from_now(10)), b"NAK"),
-    ("unknown_code", make_frame(code="QQ"), b'"DUH"'),
-    ("malformed", b"\x00\xffhello garbage\r", b'"NAK"'),
-    ("malformed", b'\n00000010"SIA-DCS"xx\r', b'"NAK"'),
+    ("crc", lambda: make_frame(corrupt_crc=True), b'"ACK"'),
+    ("unknown_account", lambda: make_frame(account="9999"), b'"NAK"'),
+    ("stale_timestamp", lambda: make_frame(timestamp_utc=minutes_from_now(-10)), b"NAK"),
+    ("stale_timestamp", lambda: make_frame(timestamp_utc=minutes_from_now(10)), b"NAK"),
+    ("unknown_code", lambda: make_frame(code="QQ"), b'"DUH"'),
+    ("malformed", lambda: b"\x00\xffhello garbage\r", b'"NAK"'),
+    ("malformed", lambda: b'\n00000010"SIA-DCS"xx\r', b'"NAK"'),
     (
         "decrypt_failed",
-        make_frame(
+        lambda: make_frame(
             account="AAA1",
             key=WRONG_KEY,
             pad_char="x",
@@ -91,16 +94,16 @@ BAD_FRAMES = [
         ),
         b'"NAK"',
     ),
-    ("unknown_account", make_frame(account="BBB2", key=KEY), b'"NAK"'),
+    ("unknown_account", lambda: make_frame(account="BBB2", key=KEY), b'"NAK"'),
 ]
 
 
 @pytest.mark.parametrize("protocol", ["tcp", "udp"])
-@pytest.mark.parametrize(("reason", "frame", "marker"), BAD_FRAMES)
+@pytest.mark.parametrize(("reason", "build", "marker"), BAD_FRAMES)
 def test_bad_frame_is_refused_counted_and_receiver_keeps_working(
-    protocol: str, reason: str, frame: bytes, marker: bytes
+    protocol: str, reason: str, build: Callable[[], bytes], marker: bytes
 ) -> None:
-    answers, receiver, events = asyncio.run(exchange([frame], protocol))
+    answers, receiver, events = asyncio.run(exchange([build()], protocol))
     if reason == "crc":
         assert marker not in answers[0]
     else:
