@@ -198,6 +198,17 @@ class AccessEventSerializer(serializers.ModelSerializer):
     def get_anomalies(self, event: AccessEvent) -> list[str]:
         return [a.kind for a in event.anomalies.all()]
 
+    def to_representation(self, instance: AccessEvent) -> dict[str, Any]:
+        """The typed credential (a badge, a plate or a DNI) whole only for roles with
+        ``see_personal_data``, as a person's badge and document are; the others see its last
+        three characters, enough to tell two unknown credentials apart."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not has_capability(request.user, "see_personal_data"):
+            typed = data.get("credential") or ""
+            data["credential"] = "•" * max(len(typed) - 3, 0) + typed[-3:]
+        return data
+
 
 class AccessAnomalySerializer(serializers.ModelSerializer):
     class Meta:

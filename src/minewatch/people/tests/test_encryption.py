@@ -203,6 +203,19 @@ def test_only_personal_data_roles_see_the_decrypted_values(world, api_client):
     assert {r["result"] for r in records["results"]} == {"clear"}
 
 
+def test_a_typed_dni_is_shown_whole_only_to_personal_data_roles(world, gates, api_client):
+    from minewatch.people.tests.test_access_events import event
+
+    services.record_access_events(actor=world.users["operator"], events=[
+        event(gates["a1"], "dni-2", credential="10000001")])  # fmt: skip
+    seen = {}
+    for role in ("security_manager", "operator", "guard"):
+        rows = api_client(world.users[role]).get("/api/v1/access-events/").json()["results"]
+        seen[role] = {r["credential"] for r in rows if r["controller_event_id"] == "dni-2"}
+    assert seen == {"security_manager": {"10000001"}, "operator": {"•••••001"},
+                    "guard": {"•••••001"}}  # fmt: skip
+
+
 def latest_people_migration() -> str:
     from django.db.migrations.loader import MigrationLoader
 
