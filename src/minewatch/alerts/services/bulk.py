@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from minewatch.core import crypto
+
 # Field types whose Python value goes to the driver as it is (no conversion).
 _PLAIN_FIELDS = (
     models.CharField, models.TextField, models.IntegerField, models.BooleanField,
@@ -109,7 +111,6 @@ def _value_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
 def _hashed_fields(fields: Sequence[models.Field]) -> list[tuple[str, str]]:
     """(attname, source attname) of the look-up hashes among ``fields``: computed from their
     source here, as ``LookupHashField.pre_save`` does on a save."""
-    from minewatch.core import crypto
     from minewatch.core.fields import LookupHashField
 
     if crypto.is_raw():  # a restore writes the stored hashes as they are
@@ -119,8 +120,6 @@ def _hashed_fields(fields: Sequence[models.Field]) -> list[tuple[str, str]]:
 
 
 def _hash_of(value: Any) -> str:
-    from minewatch.core import crypto
-
     return crypto.lookup_hash(value or "")
 
 
