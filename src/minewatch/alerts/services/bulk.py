@@ -98,8 +98,7 @@ def _value_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
     hashed = _hashed_fields(fields)
     values = []
     for row in rows:
-        missing = [(name, source) for name, source in hashed if name not in row]
-        if missing:
+        if hashed and (missing := [(n, source) for n, source in hashed if n not in row]):
             row = {**row, **{name: _hash_of(row.get(source)) for name, source in missing}}
         values.append([
             (row.get(name, default) if convert is None else convert(row.get(name, default)))
